@@ -1,0 +1,1 @@
+//! Everything that talks to Docker, through the Engine API (bollard).

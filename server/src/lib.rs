@@ -1,0 +1,18 @@
+//! voc: conf as code for Docker Swarm.
+//!
+//! The server is layered by what each part knows, lowest first:
+//!
+//! - [`voc_compose`] (its own crate): loading, interpolating and validating
+//!   Compose files, and converting them to swarm specs. Pure.
+//! - [`engine`]: everything that talks to Docker (stacks, services, tasks,
+//!   networks, secrets, configs, images, registries).
+//! - [`cli`]: the `voc` command.
+//!
+//! Lower layers never import upper ones.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod engine;
+
+pub use voc_compose as compose;

@@ -1,0 +1,8 @@
+//! End-to-end tests of voc against a real Docker engine (a single-node swarm
+//! with two local registries, set up by `scripts/engine-up.sh`).
+//!
+//! One module per feature, in `tests/e2e/<feature>.rs`. Every test calls
+//! `voc_tests::require_engine()` first and removes what it deploys with a
+//! `voc_tests::StackGuard`.
+
+mod harness_check;
