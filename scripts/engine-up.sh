@@ -23,22 +23,31 @@ die() { printf 'engine-up: error: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages and starts dockerd)"
 
+# One run at a time (several test runs may start together on one machine).
+# fd 9 holds the lock; the daemons we start must not inherit it.
+exec 9>/run/voc-engine-up.lock
+flock -w 300 9 || die "another engine-up.sh has held /run/voc-engine-up.lock for 5 minutes"
+
 # --- packages ---------------------------------------------------------------
 
+readonly APT_LOG=/var/log/voc-apt.log
 apt_updated=0
-# ensure_pkgs PKG... : install the packages that dpkg does not report as installed.
+# ensure_pkgs PKG... : install the packages that dpkg does not report as installed
+# (apt's chatter goes to $APT_LOG, shown when it fails).
 ensure_pkgs() {
     local missing=() p
     for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     ((${#missing[@]})) || return 0
-    say "installing ${missing[*]}"
+    say "installing ${missing[*]} (log: $APT_LOG)"
     if ((apt_updated == 0)); then
-        apt-get update -qq >&2
+        apt-get update >>"$APT_LOG" 2>&1 || { tail -n 20 "$APT_LOG" >&2; die "apt-get update failed"; }
         apt_updated=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 \
+        apt-get install -y --no-install-recommends "${missing[@]}" >>"$APT_LOG" 2>&1 ||
+        { tail -n 20 "$APT_LOG" >&2; die "apt-get install ${missing[*]} failed"; }
 }
 
 # start_detached LOG PIDFILE CMD... : start CMD in its own session, immune to the
@@ -46,7 +55,7 @@ ensure_pkgs() {
 start_detached() {
     local log=$1 pidfile=$2
     shift 2
-    setsid nohup "$@" </dev/null >>"$log" 2>&1 &
+    setsid nohup "$@" </dev/null >>"$log" 2>&1 9>&- &
     echo $! >"$pidfile"
 }
 
@@ -54,17 +63,31 @@ start_detached() {
 
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+# dockerd_alive : a dockerd process exists that is not a zombie (a killed
+# dockerd can linger as a zombie for a while, and pgrep lists zombies too).
+dockerd_alive() {
+    local pid
+    for pid in $(pgrep -x dockerd); do
+        [[ $(ps -o stat= -p "$pid" 2>/dev/null) == [^Z]* ]] && return 0
+    done
+    return 1
+}
+
 if ! engine_answers; then
     command -v dockerd >/dev/null 2>&1 || ensure_pkgs docker.io
-    if pgrep -x dockerd >/dev/null; then
-        say "dockerd is running but does not answer yet; waiting"
-    else
-        say "starting dockerd (log: $DOCKERD_LOG)"
-        # The defaults work in this sandbox: overlay2 on ext4, iptables (nf_tables).
-        start_detached "$DOCKERD_LOG" /run/voc-dockerd.pid dockerd
-    fi
+    # Start dockerd unless one is already on its way up; start it again (once)
+    # if the one we waited for died, e.g. one that was being stopped.
+    starts=0
     for ((i = 0; i < 120; i++)); do
         engine_answers && break
+        if ! dockerd_alive && ((starts < 2)); then
+            say "starting dockerd (log: $DOCKERD_LOG)"
+            # The defaults work in this sandbox: overlay2 on ext4, iptables (nf_tables).
+            start_detached "$DOCKERD_LOG" /run/voc-dockerd.pid dockerd
+            starts=$((starts + 1))
+        elif ((i == 0)); then
+            say "dockerd is running but does not answer yet; waiting"
+        fi
         sleep 0.5
     done
     if ! engine_answers; then
@@ -215,7 +238,12 @@ EOF
 need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
-((${#need[@]} == 0)) || ensure_pkgs "${need[@]}"
+if ((${#need[@]})); then
+    ensure_pkgs "${need[@]}"
+    # Debian's package ships a service on :5000 with its own config; where the
+    # package's postinst managed to start it, stop it: ours take these ports.
+    [[ ! -x /etc/init.d/docker-registry ]] || /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+fi
 
 ensure_registry 5000 open 200
 ensure_registry 5001 auth 401

@@ -81,7 +81,9 @@ pub fn unique_name(prefix: &str) -> String {
         clean.push('t');
     }
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     // pid (<= 2^22, 5 chars), counter (1-2 chars), 2 chars of time: unique
     // among live processes, and unlikely to meet a leftover of an older run.
     let name = format!(
@@ -132,7 +134,9 @@ impl DockerCli {
     /// A CLI that uses `dir` as its client configuration folder
     /// (`DOCKER_CONFIG`), e.g. a `tempfile::TempDir` for a private login.
     pub fn with_config_dir(dir: impl Into<PathBuf>) -> Self {
-        Self { config_dir: Some(dir.into()) }
+        Self {
+            config_dir: Some(dir.into()),
+        }
     }
 
     /// Runs `docker ARGS...` and returns its standard output; fails with the
@@ -177,20 +181,28 @@ impl DockerCli {
         let shown = display_args(&args);
         let mut cmd = Command::new("docker");
         cmd.args(&args)
-            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(dir) = &self.config_dir {
             cmd.env("DOCKER_CONFIG", dir);
         }
-        let mut child = cmd.spawn().with_context(|| format!("cannot run docker {shown}"))?;
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot run docker {shown}"))?;
         if let Some(input) = input {
             let mut stdin = child.stdin.take().expect("piped stdin");
             stdin
                 .write_all(input.as_bytes())
                 .with_context(|| format!("docker {shown}: writing stdin"))?;
         }
-        let out = child.wait_with_output().with_context(|| format!("docker {shown}"))?;
+        let out = child
+            .wait_with_output()
+            .with_context(|| format!("docker {shown}"))?;
         if !out.status.success() {
             bail!(
                 "docker {shown} failed ({}): {}",
@@ -198,12 +210,16 @@ impl DockerCli {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         }
-        String::from_utf8(out.stdout).with_context(|| format!("docker {shown}: output is not UTF-8"))
+        String::from_utf8(out.stdout)
+            .with_context(|| format!("docker {shown}: output is not UTF-8"))
     }
 }
 
 fn display_args(args: &[std::ffi::OsString]) -> String {
-    args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    args.iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Shorthand for `DockerCli::new().docker(args)`.
@@ -228,7 +244,11 @@ where
 /// active swarm manager. Call it first in every end-to-end test: tests must
 /// never skip silently.
 pub fn require_engine() {
-    let state = docker(["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"]);
+    let state = docker([
+        "info",
+        "--format",
+        "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+    ]);
     match state {
         Ok(s) if s.trim() == "active true" => {}
         Ok(s) => panic!(
@@ -273,23 +293,37 @@ pub fn http_status(addr: &str, path: &str, basic_auth: Option<(&str, &str)>) -> 
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let auth = match basic_auth {
         Some((user, password)) => {
-            format!("Authorization: Basic {}\r\n", base64_encode(format!("{user}:{password}").as_bytes()))
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64_encode(format!("{user}:{password}").as_bytes())
+            )
         }
         None => String::new(),
     };
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}\r\n")?;
     let mut head = Vec::new();
-    stream.read_to_end(&mut head).with_context(|| format!("read from {addr}"))?;
+    stream
+        .read_to_end(&mut head)
+        .with_context(|| format!("read from {addr}"))?;
     let head = String::from_utf8_lossy(&head);
-    let status = head.split_whitespace().nth(1).ok_or_else(|| anyhow!("{addr}: empty reply"))?;
-    status.parse().with_context(|| format!("{addr}: bad status line in {head:?}"))
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow!("{addr}: empty reply"))?;
+    status
+        .parse()
+        .with_context(|| format!("{addr}: bad status line in {head:?}"))
 }
 
 fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -310,7 +344,11 @@ pub fn stack_leftovers(name: &str) -> Result<Vec<String>> {
     let mut left = Vec::new();
     for kind in ["service", "network", "secret", "config"] {
         let out = docker([kind, "ls", "--filter", &filter, "--format", "{{.Name}}"])?;
-        left.extend(out.lines().filter(|l| !l.is_empty()).map(|l| format!("{kind} {l}")));
+        left.extend(
+            out.lines()
+                .filter(|l| !l.is_empty())
+                .map(|l| format!("{kind} {l}")),
+        );
     }
     Ok(left)
 }
@@ -321,11 +359,27 @@ pub fn stack_leftovers(name: &str) -> Result<Vec<String>> {
 /// partial deploy is cleaned up.
 pub fn cli_stack_deploy(name: &str, compose: &str) -> Result<StackGuard> {
     let guard = StackGuard::new(name);
-    let mut file = tempfile::Builder::new().prefix("voc-e2e-").suffix(".yml").tempfile()?;
+    let mut file = tempfile::Builder::new()
+        .prefix("voc-e2e-")
+        .suffix(".yml")
+        .tempfile()?;
     file.write_all(compose.as_bytes())?;
     file.flush()?;
-    let path = file.path().to_str().context("temp path is not UTF-8")?.to_owned();
-    docker(["stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", &path, name])?;
+    let path = file
+        .path()
+        .to_str()
+        .context("temp path is not UTF-8")?
+        .to_owned();
+    docker([
+        "stack",
+        "deploy",
+        "--resolve-image",
+        "never",
+        "--detach=true",
+        "-c",
+        &path,
+        name,
+    ])?;
     Ok(guard)
 }
 
@@ -376,7 +430,7 @@ fn remove_stack(name: &str, timeout: Duration) -> Result<()> {
     loop {
         // Every 5 s, say again what should go: `stack rm` is idempotent, and
         // removing a network can fail while a task container still uses it.
-        if attempt % 25 == 0 {
+        if attempt.is_multiple_of(25) {
             let _ = docker(["stack", "rm", name]);
             if let Ok(ids) = docker(["ps", "-aq", "--filter", &filter]) {
                 let ids: Vec<&str> = ids.split_whitespace().collect();
@@ -399,7 +453,10 @@ fn remove_stack(name: &str, timeout: Duration) -> Result<()> {
             return Ok(());
         }
         if start.elapsed() >= timeout {
-            bail!("stack {name} not fully removed after {timeout:?}: {}", left.join(", "));
+            bail!(
+                "stack {name} not fully removed after {timeout:?}: {}",
+                left.join(", ")
+            );
         }
         attempt += 1;
         std::thread::sleep(Duration::from_millis(200));
@@ -412,11 +469,16 @@ mod tests {
 
     #[test]
     fn unique_names_are_short_valid_and_distinct() {
-        let names: Vec<String> = (0..2000).map(|_| unique_name("Some Long_Prefix!")).collect();
+        let names: Vec<String> = (0..2000)
+            .map(|_| unique_name("Some Long_Prefix!"))
+            .collect();
         for n in &names {
             assert!(n.len() <= 20, "{n}");
             assert!(n.starts_with("somelong-"), "{n}");
-            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'));
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            );
         }
         let set: std::collections::HashSet<_> = names.iter().collect();
         assert_eq!(set.len(), names.len());

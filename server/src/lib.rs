@@ -2,6 +2,8 @@
 //!
 //! The server is layered by what each part knows, lowest first:
 //!
+//! - [`conf`]: the conf repo model and its validation (`image-<name>.json`,
+//!   and the other conf files). Pure.
 //! - [`voc_compose`] (its own crate): loading, interpolating and validating
 //!   Compose files, and converting them to swarm specs. Pure.
 //! - [`engine`]: everything that talks to Docker (stacks, services, tasks,
@@ -13,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod conf;
 pub mod engine;
 
 pub use voc_compose as compose;

@@ -6,3 +6,12 @@
 //! `voc_tests::StackGuard`.
 
 mod harness_check;
+mod differential;
+mod engine_deploy;
+mod engine_fixture;
+mod images;
+mod engine_converge;
+mod engine_interop;
+mod engine_remove;
+mod engine_resolve;
+mod loader_parity;

@@ -14,10 +14,14 @@
 
 #![warn(missing_docs)]
 
+pub mod convert;
 pub mod diagnostic;
+pub mod load;
 pub mod model;
 pub mod spec;
 
+pub use convert::{ConvertError, convert};
 pub use diagnostic::{Location, Problem, Warning};
+pub use load::{ComposeSource, LoadError, Loaded, Variables, load_files, load_sources};
 pub use model::ComposeFile;
 pub use spec::StackSpec;

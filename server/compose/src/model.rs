@@ -137,6 +137,9 @@ pub struct ServiceNetwork {
     pub ipv4_address: Option<String>,
     /// `ipv6_address`.
     pub ipv6_address: Option<String>,
+    /// `driver_opts` (Compose 3.13): options for the network driver on this
+    /// attachment, numbers already turned into strings.
+    pub driver_opts: IndexMap<String, String>,
 }
 
 /// A service's mount, long form.

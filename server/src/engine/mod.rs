@@ -1,1 +1,114 @@
 //! Everything that talks to Docker, through the Engine API (bollard).
+//!
+//! [`Engine`] is the one handle to a Docker engine. Stack operations
+//! reproduce `docker stack deploy|rm|ls|services|ps` natively, so stacks voc
+//! deploys and stacks the docker CLI deploys are interchangeable:
+//!
+//! - [`Engine::deploy_stack`] creates or updates a [`StackSpec`] (see
+//!   [`deploy`]), sending nothing for services that did not change, and can
+//!   wait until the services converge ([`converge`]).
+//! - [`Engine::remove_stack`] removes a stack ([`remove`]).
+//! - [`Engine::list_stacks`], [`Engine::stack_services`] and
+//!   [`Engine::stack_tasks`] read stacks ([`stack`]).
+//! - [`Engine::build_image`] and [`Engine::push_image`] build images
+//!   (classic builder, `.dockerignore` rules from [`dockerignore`]) and push
+//!   them ([`image`]).
+//!
+//! One file per Docker object: [`network`], [`file_object`] (secrets and
+//! configs), [`service`], [`task`]; plus [`reference`](mod@reference) (image names),
+//! [`distribution`] (registry digests), [`registry_auth`] and [`spec_hash`].
+//!
+//! [`StackSpec`]: crate::compose::StackSpec
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bollard::Docker;
+
+mod build_context;
+pub mod converge;
+pub mod deploy;
+pub mod distribution;
+pub mod dockerignore;
+pub mod error;
+pub mod file_object;
+pub mod image;
+pub mod network;
+pub mod reference;
+pub mod registry_auth;
+pub mod remove;
+pub mod service;
+pub mod spec_hash;
+pub mod stack;
+pub mod task;
+
+pub use deploy::{DeployEvent, DeployOptions, DeployReport, ResolveImage, ServiceAction, ServiceOutcome};
+pub use error::{Error, ObjectKind, Result};
+pub use image::{BuiltImage, ImageBuild, Log, PushedImage};
+pub use registry_auth::RegistryAuth;
+pub use remove::{RemoveEvent, RemoveReport};
+pub use stack::{ServiceMode, ServiceSummary, StackSummary, TaskSummary};
+
+/// A connection to one Docker engine, with the per-stack locks that keep two
+/// deploys of the same stack from interleaving within this process.
+///
+/// Cheap to clone: clones share the connection and the locks.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    stack_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("docker", &self.docker).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Connects the way the docker CLI does: `DOCKER_HOST` (default the
+    /// local unix socket); for `tcp://` hosts, TLS when `DOCKER_TLS_VERIFY`
+    /// is set, with `ca.pem`, `cert.pem` and `key.pem` from
+    /// `DOCKER_CERT_PATH` (default `~/.docker`). Then negotiates the API
+    /// version with the daemon, which also checks that it answers.
+    pub async fn connect() -> Result<Engine> {
+        let docker = Docker::connect_with_defaults().map_err(Error::Connect)?;
+        let docker = docker.negotiate_version().await.map_err(Error::Connect)?;
+        Ok(Engine::from_docker(docker))
+    }
+
+    /// Wraps an existing bollard client (already connected and negotiated).
+    pub fn from_docker(docker: Docker) -> Engine {
+        Engine { docker, stack_locks: Arc::default() }
+    }
+
+    /// The bollard client, for the engine modules.
+    pub(crate) fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Waits for, then holds, this process's lock on stack `name`: deploys
+    /// and removals of one stack run one after the other.
+    pub(crate) async fn lock_stack(&self, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            // A poisoned map is still a valid map: a panic elsewhere cannot
+            // leave it half-updated.
+            let mut locks = self.stack_locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(locks.entry(name.to_owned()).or_default())
+        };
+        lock.lock_owned().await
+    }
+
+    /// Fails with the docker CLI's message unless this engine is a swarm
+    /// manager (`/info` `Swarm.ControlAvailable`).
+    pub async fn check_swarm_manager(&self) -> Result<()> {
+        let info = self.docker.info().await.map_err(|source| Error::Api {
+            verb: "reading",
+            kind: ObjectKind::Engine,
+            name: "/info".to_owned(),
+            source,
+        })?;
+        let is_manager = info.swarm.and_then(|swarm| swarm.control_available).unwrap_or(false);
+        if is_manager { Ok(()) } else { Err(Error::NotSwarmManager) }
+    }
+}
