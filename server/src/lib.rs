@@ -6,8 +6,12 @@
 //!   and the other conf files). Pure.
 //! - [`voc_compose`] (its own crate): loading, interpolating and validating
 //!   Compose files, and converting them to swarm specs. Pure.
+//! - [`git`]: everything that talks to git (voc's clone of the conf repo,
+//!   fetch, checkout, diffs, history). Blocking.
 //! - [`engine`]: everything that talks to Docker (stacks, services, tasks,
 //!   networks, secrets, configs, images, registries).
+//! - [`store`]: voc's SQLite database (jobs and their logs, the last
+//!   applied commit per target). Blocking.
 //! - [`cli`]: the `voc` command.
 //!
 //! Lower layers never import upper ones.
@@ -17,5 +21,7 @@
 pub mod cli;
 pub mod conf;
 pub mod engine;
+pub mod git;
+pub mod store;
 
 pub use voc_compose as compose;

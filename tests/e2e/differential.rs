@@ -17,8 +17,9 @@
 //! versions, dates, virtual IPs, allocated ports and subnets), replaces the
 //! stack name by `<stack>`, maps network IDs to names, and drops what voc
 //! does differently on purpose: secret and config names (voc appends a
-//! content hash; objects are compared under the CLI's name) and `io.voc.*`
-//! labels.
+//! content hash; objects and references are compared under the CLI's
+//! name), the order of several references to one secret or config (random
+//! with the CLI) and `io.voc.*` labels.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -238,8 +239,16 @@ fn deploy_with_cli(case: &Case, stack: &str) -> Result<String> {
 }
 
 /// Loads and converts `case` as voc does, for stack `stack`.
-fn convert_with_voc(_case: &Case, _stack: &str) -> Result<(ComposeFile, StackSpec)> {
-    bail!("TEMPORARY: the loader is not there yet")
+fn convert_with_voc(case: &Case, stack: &str) -> Result<(ComposeFile, StackSpec)> {
+    let variables: voc::compose::load::Variables = case.variables.clone().into_iter().collect();
+    let loaded = voc::compose::load::load_files(std::slice::from_ref(&case.compose), &variables)
+        .map_err(|e| anyhow::anyhow!("loading {:?}:\n{e}", case.compose))?;
+    for warning in &loaded.warnings {
+        eprintln!("voc warning: {warning}");
+    }
+    let spec = voc::compose::convert(stack, &loaded.file)
+        .map_err(|e| anyhow::anyhow!("converting {:?}:\n{e}", case.compose))?;
+    Ok((loaded.file, spec))
 }
 
 /// Deploys `spec` with voc's engine, detached, images as written.
@@ -266,8 +275,12 @@ fn snapshot(stack: &str, case: &Case, names: &BTreeMap<String, String>) -> Resul
 
     let mut services = Map::new();
     for name in list(&["service", "ls", "--filter", &filter, "--format", "{{.Name}}"])? {
-        let mut inspect = first(docker_json(["service", "inspect", &name])?)?;
-        normalise_service(&mut inspect, &mut network_names)?;
+        // The swarm fills `Endpoint` in shortly after the service is created.
+        let mut inspect = voc_tests::wait_for("the service endpoint", std::time::Duration::from_secs(20), || {
+            let inspect = first(docker_json(["service", "inspect", &name])?)?;
+            Ok(inspect["Endpoint"]["Spec"]["Mode"].is_string().then_some(inspect))
+        })?;
+        normalise_service(&mut inspect, &mut network_names, names)?;
         services.insert(name, inspect);
     }
     out.insert("services".into(), Value::Object(services));
@@ -307,9 +320,14 @@ fn first(value: Value) -> Result<Value> {
     }
 }
 
-/// Drops per-deploy values from a `docker service inspect` object and
-/// names networks instead of giving their IDs.
-fn normalise_service(service: &mut Value, network_names: &mut BTreeMap<String, String>) -> Result<()> {
+/// Drops per-deploy values from a `docker service inspect` object, names
+/// networks instead of giving their IDs, and gives secrets and configs the
+/// names in `names` (voc's hashed name to the CLI's).
+fn normalise_service(
+    service: &mut Value,
+    network_names: &mut BTreeMap<String, String>,
+    names: &BTreeMap<String, String>,
+) -> Result<()> {
     let Some(object) = service.as_object_mut() else { bail!("service inspect is not an object") };
     for key in ["ID", "Version", "CreatedAt", "UpdatedAt", "UpdateStatus", "PreviousSpec", "ServiceStatus"] {
         object.remove(key);
@@ -331,14 +349,17 @@ fn normalise_service(service: &mut Value, network_names: &mut BTreeMap<String, S
         let Some(spec) = object.get_mut(spec_key) else { continue };
         let template = &mut spec["TaskTemplate"];
         if let Some(container) = template.get_mut("ContainerSpec").and_then(Value::as_object_mut) {
-            for (list, fields) in [("Secrets", ["SecretID", "SecretName"]), ("Configs", ["ConfigID", "ConfigName"])] {
-                for reference in container.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
-                    if let Some(reference) = reference.as_object_mut() {
-                        for field in fields {
-                            reference.remove(field);
-                        }
+            for (list, id, name) in [("Secrets", "SecretID", "SecretName"), ("Configs", "ConfigID", "ConfigName")] {
+                let Some(references) = container.get_mut(list).and_then(Value::as_array_mut) else { continue };
+                for reference in references.iter_mut().filter_map(Value::as_object_mut) {
+                    reference.remove(id);
+                    if let Some(mapped) = reference.get(name).and_then(Value::as_str).and_then(|n| names.get(n)) {
+                        reference.insert(name.to_owned(), Value::from(mapped.clone()));
                     }
                 }
+                // The CLI orders references to the same object at random
+                // (through a Go map): compare them by name, then target.
+                references.sort_by_key(|r| (r[name].to_string(), r["File"]["Name"].to_string()));
             }
             if let Some(credential) = container
                 .get_mut("Privileges")
@@ -470,9 +491,19 @@ fn remove_stack(guard: &StackGuard, external: &[String]) -> Result<()> {
             volumes.extend(names.split_whitespace().map(str::to_owned));
         }
     }
-    let _ = docker(["stack", "rm", &guard.name]);
-    if !containers.is_empty() {
-        let _ = docker(["rm", "-f", "-v"].into_iter().chain(containers.iter().map(String::as_str)));
+    // A loaded swarm can take well over the guard's 30 s to let a network
+    // go: wait longer here, forcing the task containers out as they come.
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(120) {
+        let _ = docker(["stack", "rm", &guard.name]);
+        let ids = list(&["ps", "-aq", "--filter", &filter])?;
+        if !ids.is_empty() {
+            let _ = docker(["rm", "-f", "-v"].into_iter().chain(ids.iter().map(String::as_str)));
+        }
+        if voc_tests::stack_leftovers(&guard.name)?.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
     guard.remove()?;
     volumes.extend(list(&["volume", "ls", "-q", "--filter", &filter])?);

@@ -51,13 +51,18 @@ fn cases() -> Vec<Case> {
         .into_iter()
         .map(|name| {
             let sidecar = Path::new(CORPUS).join(format!("{name}.env.json"));
-            let text = std::fs::read_to_string(&sidecar)
-                .unwrap_or_else(|e| panic!("case {name} needs its sidecar {}: {e}", sidecar.display()));
-            let meta: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
+            let text = std::fs::read_to_string(&sidecar).unwrap_or_else(|e| {
+                panic!("case {name} needs its sidecar {}: {e}", sidecar.display())
+            });
+            let meta: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
             let expect_valid = match meta["expect"].as_str() {
                 Some("valid") => true,
                 Some("invalid") => false,
-                other => panic!("{}: expect must be \"valid\" or \"invalid\", not {other:?}", sidecar.display()),
+                other => panic!(
+                    "{}: expect must be \"valid\" or \"invalid\", not {other:?}",
+                    sidecar.display()
+                ),
             };
             let mut files = vec![Path::new(CORPUS).join(format!("{name}.yml"))];
             for also in meta["also"].as_array().into_iter().flatten() {
@@ -84,7 +89,10 @@ fn cases() -> Vec<Case> {
 /// `docker stack config` on the case: its YAML output, or its error.
 fn cli_config(case: &Case) -> Result<Value, String> {
     let mut command = Command::new("docker");
-    command.env_clear().env("PATH", "/usr/local/bin:/usr/bin:/bin").args(["stack", "config"]);
+    command
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["stack", "config"]);
     for file in &case.files {
         command.arg("-c").arg(file);
     }
@@ -94,7 +102,8 @@ fn cli_config(case: &Case) -> Result<Value, String> {
         return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
     }
     let text = String::from_utf8(output.stdout).expect("docker stack config prints UTF-8");
-    Ok(yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{}: cannot parse the CLI's output: {e}\n{text}", case.name)))
+    Ok(yaml_serde::from_str(&text)
+        .unwrap_or_else(|e| panic!("{}: cannot parse the CLI's output: {e}\n{text}", case.name)))
 }
 
 /// What one case did wrong, if anything.
@@ -115,7 +124,10 @@ fn check(case: &Case) -> Option<String> {
         (Some(why), false, Err(cli), _) => Some(format!(
             "marked voc_stricter ({why}) but the CLI rejects it too: {cli}"
         )),
-        (_, false, cli, Ok(_)) => Some(format!("voc accepts an invalid file (CLI: {})", describe(&cli))),
+        (_, false, cli, Ok(_)) => Some(format!(
+            "voc accepts an invalid file (CLI: {})",
+            describe(&cli)
+        )),
         (None, false, Ok(_), Err(error)) => Some(format!(
             "the CLI accepts it but voc rejects it (mark it voc_stricter if that is deliberate):\n{error}"
         )),
@@ -135,7 +147,12 @@ fn check(case: &Case) -> Option<String> {
                 return Some("the CLI's output has no services: nothing was compared".into());
             }
             let differences = diff(&cli, &voc);
-            (!differences.is_empty()).then(|| format!("values differ (path: CLI | voc):\n{}", differences.join("\n")))
+            (!differences.is_empty()).then(|| {
+                format!(
+                    "values differ (path: CLI | voc):\n{}",
+                    differences.join("\n")
+                )
+            })
         }
     }
 }
@@ -166,7 +183,34 @@ fn the_corpus_covers_valid_invalid_and_stricter_cases() {
     let stricter = cases.iter().filter(|c| c.voc_stricter.is_some()).count();
     let invalid = cases.len() - valid - stricter;
     assert!(cases.len() >= 20, "only {} cases", cases.len());
-    assert!(valid >= 10 && invalid >= 10 && stricter >= 4, "{valid} valid, {invalid} invalid, {stricter} stricter");
+    assert!(
+        valid >= 10 && invalid >= 10 && stricter >= 4,
+        "{valid} valid, {invalid} invalid, {stricter} stricter"
+    );
+}
+
+#[test]
+fn the_comparison_reports_every_difference_and_ignores_omitted_defaults() {
+    let cli = json!({"services": {"web": {"image": "a", "ports": [{"target": 80, "published": 8080}],
+        "environment": {"A": null}, "deploy": {"restart_policy": {"delay": "1m30s"}}}}});
+    let same = json!({"services": {"web": {"image": "a", "read_only": false,
+        "ports": [{"target": 80, "published": 8080, "protocol": "tcp", "mode": "ingress"}],
+        "environment": {"A": null}, "deploy": {"restart_policy": {"delay": "90s"}}}}});
+    assert_eq!(
+        diff(&canonical_from_cli(&cli), &canonical_from_voc(&same)),
+        Vec::<String>::new()
+    );
+    let other = json!({"services": {"web": {"image": "b", "ports": [{"target": 80, "published": 8081}],
+        "environment": {"A": ""}, "deploy": {"restart_policy": {"delay": "1m"}}}}});
+    assert_eq!(
+        diff(&canonical_from_cli(&cli), &canonical_from_voc(&other)),
+        [
+            "services.web.deploy.restart_policy.delay: 90.0 | 60.0",
+            "services.web.environment.A: null | \"\"",
+            "services.web.image: \"a\" | \"b\"",
+            "services.web.ports[0].published: 8080 | 8081",
+        ]
+    );
 }
 
 /// The values that matter, in one shape for both sides: absent, null,
@@ -220,13 +264,36 @@ fn canonical_service(service: &Value) -> Value {
     let mut out = pick(
         service,
         &[
-            "image", "command", "entrypoint", "labels", "hostname", "user", "working_dir", "stop_signal", "cap_add",
-            "cap_drop", "sysctls", "init", "dns", "dns_search", "extra_hosts", "read_only", "tty", "stdin_open",
-            "logging", "tmpfs", "isolation", "credential_spec", "restart",
+            "image",
+            "command",
+            "entrypoint",
+            "labels",
+            "hostname",
+            "user",
+            "working_dir",
+            "stop_signal",
+            "cap_add",
+            "cap_drop",
+            "sysctls",
+            "init",
+            "dns",
+            "dns_search",
+            "extra_hosts",
+            "read_only",
+            "tty",
+            "stdin_open",
+            "logging",
+            "tmpfs",
+            "isolation",
+            "credential_spec",
+            "restart",
         ],
     );
     out.insert("environment".into(), service["environment"].clone());
-    out.insert("stop_grace_period".into(), seconds(&service["stop_grace_period"]));
+    out.insert(
+        "stop_grace_period".into(),
+        seconds(&service["stop_grace_period"]),
+    );
     let ports: Vec<Value> = array(&service["ports"])
         .map(|p| {
             json!({
@@ -261,7 +328,14 @@ fn canonical_service(service: &Value) -> Value {
     }
     let networks: Map<String, Value> = entries(&service["networks"])
         .map(|(name, options)| {
-            (name.clone(), pick(options, &["aliases", "ipv4_address", "ipv6_address", "driver_opts"]).into())
+            (
+                name.clone(),
+                pick(
+                    options,
+                    &["aliases", "ipv4_address", "ipv6_address", "driver_opts"],
+                )
+                .into(),
+            )
         })
         .collect();
     out.insert("networks".into(), Value::Object(networks));
@@ -325,7 +399,11 @@ fn canonical_deploy(deploy: &Value) -> Value {
         };
         let generic: Vec<Value> = array(&limit["generic_resources"])
             .map(|g| {
-                let spec = if g["discrete_resource_spec"].is_null() { g } else { &g["discrete_resource_spec"] };
+                let spec = if g["discrete_resource_spec"].is_null() {
+                    g
+                } else {
+                    &g["discrete_resource_spec"]
+                };
                 json!({ "kind": spec["kind"], "value": spec["value"] })
             })
             .collect();
@@ -431,7 +509,10 @@ fn prune(value: Value) -> Value {
 }
 
 fn is_string_map(key: &str) -> bool {
-    matches!(key, "environment" | "labels" | "sysctls" | "options" | "driver_opts")
+    matches!(
+        key,
+        "environment" | "labels" | "sysctls" | "options" | "driver_opts"
+    )
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -457,8 +538,17 @@ fn diff_at(path: &str, cli: &Value, voc: &Value, out: &mut Vec<String>) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeMap<&String, ()> = a.keys().chain(b.keys()).map(|k| (k, ())).collect();
             for key in keys.keys() {
-                let child = if path.is_empty() { (*key).clone() } else { format!("{path}.{key}") };
-                diff_at(&child, a.get(*key).unwrap_or(&Value::Null), b.get(*key).unwrap_or(&Value::Null), out);
+                let child = if path.is_empty() {
+                    (*key).clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                diff_at(
+                    &child,
+                    a.get(*key).unwrap_or(&Value::Null),
+                    b.get(*key).unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {

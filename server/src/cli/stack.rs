@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
-use super::output::{Progress, print_json, print_table};
+use super::output::{Progress, age, print_json, print_table};
 use super::{credentials, variables};
 use crate::compose;
 use crate::engine::{DeployOptions, Engine, RemoveEvent, ResolveImage, ServiceAction};
@@ -298,6 +298,7 @@ async fn tasks(args: StackArgs) -> anyhow::Result<()> {
             "desiredState": t.desired_state, "state": t.state, "since": t.since, "error": t.error,
         })).collect::<Vec<_>>()));
     } else {
+        let now = std::time::SystemTime::now();
         let rows: Vec<Vec<String>> = tasks
             .iter()
             .map(|t| {
@@ -308,7 +309,7 @@ async fn tasks(args: StackArgs) -> anyhow::Result<()> {
                     t.image.clone(),
                     t.node.clone(),
                     t.desired_state.clone(),
-                    format!("{} {}", t.state, t.since),
+                    format!("{} {}", capitalized(&t.state), age(&t.since, now)),
                     t.error.clone().unwrap_or_default(),
                 ]
             })
@@ -373,6 +374,15 @@ fn config(args: ConfigArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `running` as the docker CLI prints it: `Running`.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn short_id(id: &str) -> String {

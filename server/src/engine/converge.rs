@@ -283,7 +283,7 @@ pub(crate) async fn wait(
     docker: &Docker,
     watched: Vec<Watched>,
     settings: &WaitSettings,
-    event: &mut dyn FnMut(DeployEvent),
+    event: &mut (dyn FnMut(DeployEvent) + Send),
 ) -> Result<()> {
     let start = Instant::now();
     let mut services: Vec<Progress> = watched
@@ -326,7 +326,7 @@ async fn poll_one(
     progress: &mut Progress,
     nodes: &HashSet<String>,
     settings: &WaitSettings,
-    event: &mut dyn FnMut(DeployEvent),
+    event: &mut (dyn FnMut(DeployEvent) + Send),
 ) -> Result<()> {
     let name = progress.watched.name.clone();
     let service = docker
@@ -421,7 +421,9 @@ async fn poll_one(
             .map_or(DEFAULT_MONITOR, |ns| Duration::from_nanos(ns as u64))
     });
     let since = *progress.converged_at.get_or_insert_with(Instant::now);
-    if mode.is_job() || since.elapsed() >= stability {
+    // A service this deploy did not touch has nothing new to prove stable:
+    // running as desired now is enough, so a no-op deploy returns at once.
+    if mode.is_job() || !progress.watched.changed || since.elapsed() >= stability {
         progress.done = true;
         event(DeployEvent::ServiceConverged { service: name });
     }

@@ -1,10 +1,14 @@
-//! Deploying a [`StackSpec`]: `docker stack deploy`, natively, with voc's
+//! Deploying [`StackSpec`]s: `docker stack deploy`, natively, with voc's
 //! improvements (no-op detection, content-versioned secrets and configs,
-//! pruning by default, waiting for convergence, per-stack serialisation).
+//! pruning by default, waiting for convergence, per-stack serialisation),
+//! for one stack ([`Engine::deploy_stack`]) or a batch of them
+//! ([`Engine::deploy_stacks`], how a conf repo is deployed).
 //!
 //! In order:
-//! 1. check the spec (every service has an image, every secret and config a
-//!    service uses is defined) and that the engine is a swarm manager;
+//! 1. check each spec (every service has an image, every secret and config
+//!    a service uses is defined), take the stacks' locks, read the swarm
+//!    once for the whole batch (the snapshot: `/info`, services, networks,
+//!    secrets, configs) and check that the engine is a swarm manager;
 //! 2. check external networks, and existing secrets and configs (an
 //!    explicitly named one whose content changed fails the deploy here,
 //!    before anything is written);
@@ -12,7 +16,12 @@
 //! 4. prune the stack's services the spec no longer has (if asked);
 //! 5. create, update or leave alone each service ([`super::service`]);
 //! 6. wait for convergence (if asked, [`super::converge`]);
-//! 7. remove the stack's secrets and configs that nothing uses any more.
+//! 7. remove the stack's old secret and config versions that nothing uses
+//!    any more (only when the snapshot shows some).
+//!
+//! Steps 2 to 7 run for each stack of a batch side by side, and decide
+//! everything from the snapshot: a stack that did not change sends no
+//! request at all.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -20,6 +29,8 @@ use std::time::Duration;
 
 use bollard::models::Service;
 use bollard::query_parameters::{ListServicesOptions, ListTasksOptions};
+use futures_util::future::join_all;
+use tokio::sync::Semaphore;
 
 use super::converge::{self, WaitSettings, Watched};
 use super::distribution::Resolver;
@@ -27,9 +38,15 @@ use super::error::{ApiContext, Error, ErrorChain, ObjectKind, Result};
 use super::file_object::{self, FileKind};
 use super::registry_auth::RegistryAuth;
 use super::service::{self, ServiceContext};
-use super::stack::{list_stack_services, service_name};
+use super::snapshot::SwarmSnapshot;
+use super::stack::service_name;
 use super::{Engine, network};
 use crate::compose::StackSpec;
+
+/// How many stacks of a batch send their writes at the same time: enough to
+/// keep the daemon busy, few enough that a large conf repo does not queue
+/// hundreds of requests on it at once.
+pub const CONCURRENT_STACKS: usize = 8;
 
 /// When to ask the registry for an image's digest (`--resolve-image`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -236,9 +253,10 @@ impl DeployReport {
     }
 }
 
-/// Sends each event to the caller and records it in the report.
+/// Sends each event to the caller, tagged with the stack's name, and
+/// records it in the report.
 struct Recorder<'a> {
-    progress: &'a dyn Fn(DeployEvent),
+    progress: &'a (dyn Fn(&str, DeployEvent) + Sync),
     report: DeployReport,
 }
 
@@ -250,7 +268,7 @@ impl Recorder<'_> {
             DeployEvent::Warning { message } => self.report.warnings.push(message.clone()),
             _ => {}
         }
-        (self.progress)(event);
+        (self.progress)(&self.report.stack, event);
     }
 }
 
@@ -322,13 +340,109 @@ impl Engine {
     /// With [`DeployOptions::wait`], returns only once every service of the
     /// spec converged, or fails naming the service and quoting its task's
     /// error.
+    ///
+    /// This is [`Engine::deploy_stacks`] with a batch of one.
     pub async fn deploy_stack(
         &self,
         spec: &StackSpec,
         options: &DeployOptions,
-        progress: &dyn Fn(DeployEvent),
+        progress: &(dyn Fn(DeployEvent) + Sync),
     ) -> Result<DeployReport> {
-        let _lock = self.lock_stack(&spec.name).await;
+        let forward = |_: &str, event: DeployEvent| progress(event);
+        let mut reports = self
+            .deploy_stacks(std::slice::from_ref(spec), options, &forward)
+            .await?;
+        reports
+            .pop()
+            .expect("a batch of one spec gives one result")
+    }
+
+    /// Deploys every spec of `specs` (each a different stack), reading the
+    /// swarm once for all of them ([`SwarmSnapshot`]): a stack that did not
+    /// change costs no request of its own. Events come through `progress`
+    /// tagged with their stack's name.
+    ///
+    /// The stacks' locks are taken first, in name order (so two batches
+    /// cannot deadlock); then the stacks deploy side by side, at most
+    /// [`CONCURRENT_STACKS`] sending their writes at a time, and wait for
+    /// convergence side by side (with [`DeployOptions::wait`]).
+    ///
+    /// Returns one result per spec, in the order of `specs`: a stack that
+    /// fails (an invalid spec, a missing external network, a service that
+    /// does not converge) fails alone. A spec whose stack appears twice
+    /// fails with [`Error::DuplicateStack`]. Fails as a whole only when the
+    /// swarm cannot be read or the engine is not a swarm manager.
+    pub async fn deploy_stacks(
+        &self,
+        specs: &[StackSpec],
+        options: &DeployOptions,
+        progress: &(dyn Fn(&str, DeployEvent) + Sync),
+    ) -> Result<Vec<Result<DeployReport>>> {
+        let mut occurrences: HashMap<&str, usize> = HashMap::new();
+        for spec in specs {
+            *occurrences.entry(spec.name.as_str()).or_default() += 1;
+        }
+        // Checks that need no request come first: a spec that fails them is
+        // left out of everything else.
+        let mut results: Vec<Option<Result<DeployReport>>> = specs
+            .iter()
+            .map(|spec| {
+                if occurrences[spec.name.as_str()] > 1 {
+                    Some(Err(Error::DuplicateStack {
+                        stack: spec.name.clone(),
+                    }))
+                } else {
+                    check_spec(spec).err().map(Err)
+                }
+            })
+            .collect();
+        let valid: Vec<usize> = (0..specs.len())
+            .filter(|&index| results[index].is_none())
+            .collect();
+
+        let mut names: Vec<&str> = valid.iter().map(|&i| specs[i].name.as_str()).collect();
+        names.sort_unstable();
+        let mut locks = Vec::with_capacity(names.len());
+        for name in names {
+            locks.push(self.lock_stack(name).await);
+        }
+
+        let valid_specs: Vec<&StackSpec> = valid.iter().map(|&i| &specs[i]).collect();
+        let mut snapshot = SwarmSnapshot::read(self.docker(), &valid_specs).await?;
+        if !valid_specs.is_empty() && !snapshot.is_manager {
+            return Err(Error::NotSwarmManager);
+        }
+        let live: Vec<Vec<Service>> = valid_specs
+            .iter()
+            .map(|spec| snapshot.take_services(&spec.name))
+            .collect();
+        let permits = Semaphore::new(CONCURRENT_STACKS);
+        let deploys = valid_specs.iter().zip(live).map(|(spec, live)| {
+            self.deploy_with_snapshot(spec, options, &snapshot, live, &permits, progress)
+        });
+        let outcomes = join_all(deploys).await;
+        drop(locks);
+
+        for (index, outcome) in valid.into_iter().zip(outcomes) {
+            results[index] = Some(outcome);
+        }
+        Ok(results
+            .into_iter()
+            .map(|result| result.expect("every spec failed a check or was deployed"))
+            .collect())
+    }
+
+    /// Deploys one stack against the batch's snapshot (`live`: its services,
+    /// taken out of the snapshot).
+    async fn deploy_with_snapshot(
+        &self,
+        spec: &StackSpec,
+        options: &DeployOptions,
+        snapshot: &SwarmSnapshot,
+        live: Vec<Service>,
+        permits: &Semaphore,
+        progress: &(dyn Fn(&str, DeployEvent) + Sync),
+    ) -> Result<DeployReport> {
         let mut recorder = Recorder {
             progress,
             report: DeployReport {
@@ -336,15 +450,64 @@ impl Engine {
                 ..DeployReport::default()
             },
         };
+        let watched = {
+            // The semaphore is never closed, so a permit always comes; were
+            // it closed, deploying unbounded would still be correct.
+            let _permit = permits.acquire().await.ok();
+            self.write_stack(spec, options, snapshot, live, &mut recorder)
+                .await?
+        };
+
+        if let Some(timeout) = options.wait {
+            let settings = WaitSettings {
+                timeout,
+                stability: options.stability,
+                max_task_failures: options.max_task_failures,
+                poll: Duration::from_millis(300),
+            };
+            converge::wait(self.docker(), watched, &settings, &mut |event| {
+                recorder.emit(event)
+            })
+            .await?;
+            recorder.report.converged = true;
+            recorder.emit(DeployEvent::Converged);
+        }
+
+        self.remove_unused_versions(spec, snapshot, &mut recorder)
+            .await?;
+        Ok(recorder.report)
+    }
+
+    /// Steps 2 to 5 of the [module docs](self): everything that writes,
+    /// decided from the snapshot, so that a stack that did not change sends
+    /// nothing. Returns what to watch for convergence.
+    async fn write_stack(
+        &self,
+        spec: &StackSpec,
+        options: &DeployOptions,
+        snapshot: &SwarmSnapshot,
+        live: Vec<Service>,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Vec<Watched>> {
         let docker = self.docker();
+        network::check_external(docker, &snapshot.networks, &spec.networks).await?;
+        let secret_plans = file_object::plan(
+            docker,
+            FileKind::Secret,
+            &spec.secrets,
+            snapshot.file_objects(FileKind::Secret),
+        )
+        .await?;
+        let config_plans = file_object::plan(
+            docker,
+            FileKind::Config,
+            &spec.configs,
+            snapshot.file_objects(FileKind::Config),
+        )
+        .await?;
 
-        check_spec(spec)?;
-        self.check_swarm_manager().await?;
-        network::check_external(docker, &spec.networks).await?;
-        let secret_plans = file_object::plan(docker, FileKind::Secret, &spec.secrets).await?;
-        let config_plans = file_object::plan(docker, FileKind::Config, &spec.configs).await?;
-
-        network::create_missing(docker, &spec.name, &spec.networks, &mut |name| {
+        let existing_networks = snapshot.stack_networks(&spec.name);
+        network::create_missing(docker, &existing_networks, &spec.networks, &mut |name| {
             recorder.emit(DeployEvent::Created {
                 kind: ObjectKind::Network,
                 name: name.to_owned(),
@@ -368,14 +531,12 @@ impl Engine {
         )
         .await?;
 
-        let live = list_stack_services(docker, &spec.name, false).await?;
         let mut live_by_name: HashMap<String, Service> = live
             .into_iter()
             .map(|s| (service_name(&s).to_owned(), s))
             .collect();
         let pruned = if options.prune {
-            self.prune_services(spec, &mut live_by_name, &mut recorder)
-                .await
+            self.prune_services(spec, &mut live_by_name, recorder).await
         } else {
             Vec::new()
         };
@@ -384,27 +545,10 @@ impl Engine {
             configs: &config_ids,
         };
         let watched = self
-            .deploy_services(spec, options, ids, live_by_name, &mut recorder)
+            .deploy_services(spec, options, ids, live_by_name, recorder)
             .await?;
         recorder.report.services.extend(pruned);
-
-        if let Some(timeout) = options.wait {
-            let settings = WaitSettings {
-                timeout,
-                stability: options.stability,
-                max_task_failures: options.max_task_failures,
-                poll: Duration::from_millis(300),
-            };
-            converge::wait(docker, watched, &settings, &mut |event| {
-                recorder.emit(event)
-            })
-            .await?;
-            recorder.report.converged = true;
-            recorder.emit(DeployEvent::Converged);
-        }
-
-        self.remove_unused_versions(spec, &mut recorder).await?;
-        Ok(recorder.report)
+        Ok(watched)
     }
 
     /// Removes the live services (taken out of `live`) that the spec no
@@ -507,16 +651,27 @@ impl Engine {
         Ok(watched)
     }
 
-    /// Removes the stack's secrets and configs that the spec no longer has
-    /// and that no service spec and no unfinished task refers to. After a
-    /// detached deploy, the replaced tasks still run, so their old versions
-    /// stay until a later deploy.
+    /// Removes the old versions of the stack's secrets and configs (those
+    /// the snapshot shows with the stack's label and the spec no longer
+    /// names) that no service spec and no unfinished task refers to. A
+    /// stack without old versions sends nothing here. After a detached
+    /// deploy, the replaced tasks still run, so their old versions stay
+    /// until a later deploy, which finds them in its snapshot.
     async fn remove_unused_versions(
         &self,
         spec: &StackSpec,
+        snapshot: &SwarmSnapshot,
         recorder: &mut Recorder<'_>,
     ) -> Result<()> {
+        let stale = [FileKind::Secret, FileKind::Config]
+            .map(|kind| (kind, snapshot.stale_versions(kind, spec)));
+        if stale.iter().all(|(_, objects)| objects.is_empty()) {
+            return Ok(());
+        }
         let docker = self.docker();
+        // Any service may use any secret or config (by an external
+        // reference), so every service and task counts, read afresh since
+        // this deploy changed some.
         let services = docker
             .list_services(None::<ListServicesOptions>)
             .await
@@ -531,17 +686,13 @@ impl Engine {
             &spec.name,
         )?;
         let in_use = file_object::referenced_ids(&services, &tasks);
-        for (kind, objects) in [
-            (FileKind::Secret, &spec.secrets),
-            (FileKind::Config, &spec.configs),
-        ] {
-            let keep: HashSet<&str> = objects.iter().map(|o| o.name.as_str()).collect();
+        for (kind, objects) in stale {
             let mut removed = Vec::new();
             let failures =
-                file_object::remove_unused(docker, kind, &spec.name, &keep, &in_use, &mut |name| {
+                file_object::remove_unused(docker, kind, &objects, &in_use, &mut |name| {
                     removed.push(name.to_owned())
                 })
-                .await?;
+                .await;
             for name in removed {
                 recorder.emit(DeployEvent::Removed {
                     kind: kind.object_kind(),

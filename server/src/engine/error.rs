@@ -66,6 +66,13 @@ pub enum Error {
     )]
     NotSwarmManager,
 
+    /// A batch of deploys names the same stack more than once.
+    #[error("stack `{stack}` appears more than once in the batch")]
+    DuplicateStack {
+        /// The stack's name.
+        stack: String,
+    },
+
     /// A service of the spec has no image.
     #[error("service `{service}` has no image")]
     MissingImage {

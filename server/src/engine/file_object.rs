@@ -7,7 +7,8 @@
 //! exists. An explicitly named object whose content changed cannot be
 //! updated: deploying fails before any service is touched. Versions the
 //! stack no longer uses are removed by `remove_unused` once services have
-//! moved on.
+//! moved on. Existing objects come from one listing per kind ([`list_all`],
+//! read into the deploy's snapshot), not from an inspect per object.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,7 +20,7 @@ use bollard::query_parameters::{
 };
 
 use super::error::{
-    ApiContext, Error, ErrorChain, ObjectKind, Result, is_not_found, server_message,
+    ApiContext, Error, ErrorChain, ObjectKind, Result, server_message,
 };
 use super::stack::stack_filter;
 use crate::compose::convert::names::{HashedContent, content_hash};
@@ -92,17 +93,20 @@ fn live_config(config: bollard::models::Config) -> LiveFileObject {
     }
 }
 
-async fn inspect(docker: &Docker, kind: FileKind, name: &str) -> Result<Option<LiveFileObject>> {
-    let found = match kind {
-        FileKind::Secret => docker.inspect_secret(name).await.map(live_secret),
-        FileKind::Config => docker.inspect_config(name).await.map(live_config),
-    };
-    match found {
-        // Inspect also matches ID prefixes: only an exact name counts.
-        Ok(live) if live.name == name => Ok(Some(live)),
-        Ok(_) => Ok(None),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e).during("inspecting", kind.object_kind(), name),
+/// Lists every secret or config of the swarm (secrets without their data,
+/// which swarm never returns; configs with it).
+pub(crate) async fn list_all(docker: &Docker, kind: FileKind) -> Result<Vec<LiveFileObject>> {
+    match kind {
+        FileKind::Secret => docker
+            .list_secrets(None::<ListSecretsOptions>)
+            .await
+            .map(|list| list.into_iter().map(live_secret).collect())
+            .during("listing", ObjectKind::Secret, "all secrets"),
+        FileKind::Config => docker
+            .list_configs(None::<ListConfigsOptions>)
+            .await
+            .map(|list| list.into_iter().map(live_config).collect())
+            .during("listing", ObjectKind::Config, "all configs"),
     }
 }
 
@@ -248,7 +252,8 @@ async fn update(
     }
 }
 
-/// Works out what deploying `objects` takes, checking (before anything is
+/// Works out what deploying `objects` takes, given every live object of
+/// that kind (`live`, from [`list_all`]), checking (before anything is
 /// created) that external objects exist and that no existing object would
 /// need new content. Checking a secret whose name does not carry its content
 /// hash takes an update that changes nothing, since swarm never returns a
@@ -257,10 +262,15 @@ pub(crate) async fn plan(
     docker: &Docker,
     kind: FileKind,
     objects: &[FileSpecObject],
+    live: &[LiveFileObject],
 ) -> Result<Vec<FilePlan>> {
+    // Only an exact name counts (as with an inspect that came back with
+    // another name: inspect also matches ID prefixes).
+    let by_name: HashMap<&str, &LiveFileObject> =
+        live.iter().map(|o| (o.name.as_str(), o)).collect();
     let mut plans = Vec::with_capacity(objects.len());
     for object in objects {
-        let live = inspect(docker, kind, &object.name).await?;
+        let live = by_name.get(object.name.as_str()).map(|o| (*o).clone());
         let plan = match live {
             None if object.external => {
                 return Err(Error::ExternalObjectNotFound {
@@ -304,7 +314,7 @@ pub(crate) async fn apply(
     kind: FileKind,
     objects: &[FileSpecObject],
     plans: Vec<FilePlan>,
-    done: &mut dyn FnMut(&str, bool),
+    done: &mut (dyn FnMut(&str, bool) + Send),
 ) -> Result<HashMap<String, String>> {
     let mut ids = HashMap::with_capacity(objects.len());
     for (object, plan) in objects.iter().zip(plans) {
@@ -376,29 +386,26 @@ pub(crate) fn referenced_ids(services: &[Service], tasks: &[Task]) -> HashSet<St
     ids
 }
 
-/// Removes the secrets or configs of stack `stack` that are not in `keep`
-/// (by name) and that nothing refers to (`in_use`, by ID). Failures are
-/// returned as messages: an old version left behind does not fail a deploy.
+/// Removes the objects of `stale` (old versions of a stack's secrets or
+/// configs) that nothing refers to (`in_use`, by ID). Failures are returned
+/// as messages: an old version left behind does not fail a deploy.
 pub(crate) async fn remove_unused(
     docker: &Docker,
     kind: FileKind,
-    stack: &str,
-    keep: &HashSet<&str>,
+    stale: &[&LiveFileObject],
     in_use: &HashSet<String>,
-    removed: &mut dyn FnMut(&str),
-) -> Result<Vec<String>> {
+    removed: &mut (dyn FnMut(&str) + Send),
+) -> Vec<String> {
     let mut failures = Vec::new();
-    for live in list_stack_objects(docker, kind, stack).await? {
-        if keep.contains(live.name.as_str()) || in_use.contains(&live.id) {
-            continue;
-        }
+    for live in stale.iter().filter(|live| !in_use.contains(&live.id)) {
         match remove(docker, kind, &live.id, &live.name).await {
             Ok(()) => removed(&live.name),
-            // A service created since the listing may use it: keep it and say so.
+            // A service created since the snapshot may use it: keep it and
+            // say so.
             Err(e) => failures.push(ErrorChain(&e).to_string()),
         }
     }
-    Ok(failures)
+    failures
 }
 
 #[cfg(test)]

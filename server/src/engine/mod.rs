@@ -7,6 +7,9 @@
 //! - [`Engine::deploy_stack`] creates or updates a [`StackSpec`] (see
 //!   [`deploy`]), sending nothing for services that did not change, and can
 //!   wait until the services converge ([`converge`]).
+//!   [`Engine::deploy_stacks`] deploys many stacks from one read of the
+//!   swarm (the `snapshot` module), so that unchanged stacks cost no
+//!   request.
 //! - [`Engine::remove_stack`] removes a stack ([`remove`]).
 //! - [`Engine::list_stacks`], [`Engine::stack_services`] and
 //!   [`Engine::stack_tasks`] read stacks ([`stack`]).
@@ -38,11 +41,15 @@ pub mod reference;
 pub mod registry_auth;
 pub mod remove;
 pub mod service;
+mod snapshot;
 pub mod spec_hash;
 pub mod stack;
 pub mod task;
 
-pub use deploy::{DeployEvent, DeployOptions, DeployReport, ResolveImage, ServiceAction, ServiceOutcome};
+pub use deploy::{
+    CONCURRENT_STACKS, DeployEvent, DeployOptions, DeployReport, ResolveImage, ServiceAction,
+    ServiceOutcome,
+};
 pub use error::{Error, ObjectKind, Result};
 pub use image::{BuiltImage, ImageBuild, Log, PushedImage};
 pub use registry_auth::RegistryAuth;

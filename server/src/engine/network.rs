@@ -1,6 +1,8 @@
 //! Stack networks: external ones must exist and be swarm-scoped; missing
 //! stack networks are created; existing ones are never updated, and only
-//! [`super::remove`] removes them.
+//! [`super::remove`] removes them. A deploy finds existing networks in its
+//! [`SwarmSnapshot`](super::snapshot::SwarmSnapshot), so checking them takes
+//! no request of its own.
 
 use std::collections::HashSet;
 
@@ -9,7 +11,7 @@ use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptions};
 
 use super::error::{ApiContext, Error, ObjectKind, Result, is_not_found};
 use super::stack::stack_filter;
-use crate::compose::spec::NetworkObject;
+use crate::compose::spec::{LABEL_NAMESPACE, NetworkObject};
 
 /// The driver of stack networks that do not name one.
 const DEFAULT_DRIVER: &str = "overlay";
@@ -19,36 +21,81 @@ fn is_predefined(name: &str) -> bool {
     matches!(name, "bridge" | "host" | "none" | "default") || name.starts_with("container:")
 }
 
+/// A network as the engine lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveNetwork {
+    pub id: String,
+    pub name: String,
+    /// `swarm`, `local` or `global`.
+    pub scope: String,
+    /// The stack it belongs to (its `com.docker.stack.namespace` label).
+    pub stack: Option<String>,
+}
+
+impl From<bollard::models::Network> for LiveNetwork {
+    fn from(network: bollard::models::Network) -> LiveNetwork {
+        LiveNetwork {
+            id: network.id.unwrap_or_default(),
+            name: network.name.unwrap_or_default(),
+            scope: network.scope.unwrap_or_default(),
+            stack: network
+                .labels
+                .and_then(|mut labels| labels.remove(LABEL_NAMESPACE)),
+        }
+    }
+}
+
 /// Fails unless every external network of `networks` exists and is
-/// swarm-scoped (with the docker CLI's messages).
-pub(crate) async fn check_external(docker: &Docker, networks: &[NetworkObject]) -> Result<()> {
+/// swarm-scoped (with the docker CLI's messages). Networks are looked up in
+/// `known` (every network, listed once) by name or ID; only one not found
+/// there is inspected, so that the daemon's own lookup (ID prefixes) decides
+/// and says "not found".
+pub(crate) async fn check_external(
+    docker: &Docker,
+    known: &[LiveNetwork],
+    networks: &[NetworkObject],
+) -> Result<()> {
     for network in networks
         .iter()
         .filter(|n| n.external && !is_predefined(&n.name))
     {
-        let options = InspectNetworkOptions {
-            verbose: false,
-            scope: None,
+        let matches = || {
+            known
+                .iter()
+                .filter(|k| k.name == network.name || k.id == network.name)
         };
-        match docker.inspect_network(&network.name, Some(options)).await {
-            Ok(found) => {
-                let scope = found.scope.unwrap_or_default();
-                if scope != "swarm" {
-                    return Err(Error::ExternalNetworkScope {
-                        network: network.name.clone(),
-                        scope,
-                    });
-                }
-            }
-            Err(e) if is_not_found(&e) => {
-                return Err(Error::ExternalNetworkNotFound {
-                    network: network.name.clone(),
-                });
-            }
-            Err(e) => return Err(e).during("inspecting", ObjectKind::Network, &network.name),
+        // A local and a swarm network may share a name: the swarm one counts.
+        let found = matches()
+            .find(|k| k.scope == "swarm")
+            .or_else(|| matches().next());
+        let scope = match found {
+            Some(found) => found.scope.clone(),
+            None => inspect_scope(docker, &network.name).await?,
+        };
+        if scope != "swarm" {
+            return Err(Error::ExternalNetworkScope {
+                network: network.name.clone(),
+                scope,
+            });
         }
     }
     Ok(())
+}
+
+/// The scope of network `name` by inspecting it; fails with the docker
+/// CLI's message if it does not exist.
+async fn inspect_scope(docker: &Docker, name: &str) -> Result<String> {
+    let options = InspectNetworkOptions {
+        verbose: false,
+        scope: None,
+    };
+    match docker.inspect_network(name, Some(options)).await {
+        Ok(found) => Ok(found.scope.unwrap_or_default()),
+        Err(e) if is_not_found(&e) => Err(Error::ExternalNetworkNotFound {
+            network: name.to_owned(),
+        }),
+        Err(e) => Err(e).during("inspecting", ObjectKind::Network, name),
+    }
 }
 
 /// The names of the networks that carry stack `stack`'s label.
@@ -70,22 +117,18 @@ pub(crate) async fn list_stack_networks(
         .collect())
 }
 
-/// Creates the stack networks of `networks` that do not exist yet, calling
-/// `created` with each new network's name.
+/// Creates the stack networks of `networks` that are not among `existing`
+/// (the names of the stack's networks), calling `created` with each new
+/// network's name.
 pub(crate) async fn create_missing(
     docker: &Docker,
-    stack: &str,
+    existing: &HashSet<&str>,
     networks: &[NetworkObject],
-    created: &mut dyn FnMut(&str),
+    created: &mut (dyn FnMut(&str) + Send),
 ) -> Result<()> {
-    let existing: HashSet<String> = list_stack_networks(docker, stack)
-        .await?
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
     for network in networks
         .iter()
-        .filter(|n| !n.external && !existing.contains(&n.name))
+        .filter(|n| !n.external && !existing.contains(n.name.as_str()))
     {
         let mut request = network.create.clone();
         request.name = network.name.clone();
@@ -118,5 +161,52 @@ mod tests {
         ] {
             assert_eq!(is_predefined(name), predefined, "{name}");
         }
+    }
+
+    fn external(name: &str) -> NetworkObject {
+        NetworkObject {
+            key: "outside".into(),
+            name: name.into(),
+            external: true,
+            create: Default::default(),
+        }
+    }
+
+    /// Networks found in the listing need no request: the client here
+    /// points at a closed port, so any request would fail the check.
+    #[tokio::test]
+    async fn external_networks_are_checked_against_the_listing() {
+        let docker =
+            Docker::connect_with_http("tcp://127.0.0.1:1", 1, bollard::API_DEFAULT_VERSION)
+                .unwrap();
+        let network = |id: &str, name: &str, scope: &str| LiveNetwork {
+            id: id.into(),
+            name: name.into(),
+            scope: scope.into(),
+            stack: None,
+        };
+        let known = [
+            network("id-front", "front", "swarm"),
+            network("id-twin-local", "twin", "local"),
+            network("id-twin-swarm", "twin", "swarm"),
+            network("id-bridged", "bridged", "local"),
+        ];
+        for name in ["front", "id-front", "twin", "host"] {
+            check_external(&docker, &known, &[external(name)])
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let err = check_external(&docker, &known, &[external("bridged")])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::ExternalNetworkScope { scope, .. } if scope == "local"),
+            "{err:?}"
+        );
+        // Not listed: asked of the daemon (unreachable here).
+        let err = check_external(&docker, &known, &[external("missing")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Api { .. }), "{err:?}");
     }
 }

@@ -232,26 +232,31 @@ fn references(
     service_path: &str,
     problems: &mut Problems,
 ) -> Vec<Reference> {
-    let mut out = Vec::with_capacity(refs.len());
+    let mut out: Vec<Reference> = Vec::with_capacity(refs.len());
     for (i, r) in refs.iter().enumerate() {
+        let path = format!("{service_path}.{}.{i}", kind.section());
         let Some(found) = names.lookup(kind, &r.source) else {
-            problems.push(
-                format!("{service_path}.{}.{i}", kind.section()),
-                format!("refers to undefined {} {:?}", kind.word(), r.source),
-            );
+            problems.push(path, format!("refers to undefined {} {:?}", kind.word(), r.source));
             continue;
         };
+        let target = r.target.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| r.source.clone());
+        if out.iter().any(|o| o.target == target) {
+            problems.push(path, format!("mounts a second {} at target {target:?}", kind.word()));
+            continue;
+        }
         out.push(Reference {
             sort_key: found.sort_key.clone(),
             name: found.name.clone(),
-            target: r.target.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| r.source.clone()),
+            target,
             uid: r.uid.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "0".to_owned()),
             gid: r.gid.clone().filter(|g| !g.is_empty()).unwrap_or_else(|| "0".to_owned()),
             mode: r.mode.unwrap_or(DEFAULT_MODE),
         });
     }
-    // Stable, like the CLI's sort: two references to one object keep their order.
-    out.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
+    // The CLI sorts by name; references to the same object come out in
+    // random order (they pass through a Go map). voc orders those by target,
+    // so the same file always gives the same spec.
+    out.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then_with(|| a.target.cmp(&b.target)));
     out
 }
 
@@ -474,6 +479,22 @@ mod tests {
             ]
         );
         assert!(out.iter().all(|s| s.secret_id.is_none()));
+    }
+
+    #[test]
+    fn references_to_one_object_are_ordered_by_target_and_targets_are_unique() {
+        let declared: IndexMap<String, FileObject> = [("k".to_owned(), file("x"))].into_iter().collect();
+        let mut problems = Problems::default();
+        let objects = secrets(Namespace::new("shop"), &declared, &mut problems);
+        let empty = IndexMap::new();
+        let names = FileObjectNames::new(Namespace::new("shop"), (&declared, &objects), (&empty, &[]));
+        let with_target = |t: &str| FileReference { target: Some(t.into()), ..reference("k") };
+        let refs = [with_target("zz"), reference("k"), with_target("aa"), with_target("k")];
+        let out = secret_references(&refs, &names, "services.web", &mut problems);
+        let targets: Vec<_> = out.iter().map(|s| s.file.as_ref().unwrap().name.clone().unwrap()).collect();
+        assert_eq!(targets, ["aa", "k", "zz"]);
+        let got: Vec<String> = problems.list.iter().map(|p| format!("{} {}", p.location.path, p.message)).collect();
+        assert_eq!(got, ["services.web.secrets.3 mounts a second secret at target \"k\""]);
     }
 
     #[test]

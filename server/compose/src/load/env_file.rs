@@ -8,12 +8,16 @@ use super::Variables;
 
 /// The variables of one env file, in order; `None` for a bare `KEY` that
 /// the variables do not define.
-pub(crate) fn parse_env_file(text: &[u8], variables: &Variables) -> Result<Vec<(String, Option<String>)>, String> {
+pub(crate) fn parse_env_file(
+    text: &[u8],
+    variables: &Variables,
+) -> Result<Vec<(String, Option<String>)>, String> {
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let mut entries = Vec::new();
     for (number, raw) in text.split(|b| *b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let line = std::str::from_utf8(raw).map_err(|_| format!("line {} is not valid UTF-8", number + 1))?;
+        let line = std::str::from_utf8(raw)
+            .map_err(|_| format!("line {} is not valid UTF-8", number + 1))?;
         let line = line.trim_start();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -23,10 +27,16 @@ pub(crate) fn parse_env_file(text: &[u8], variables: &Variables) -> Result<Vec<(
             None => (line, None),
         };
         if variable.contains([' ', '\t']) {
-            return Err(format!("line {}: variable '{variable}' contains whitespaces", number + 1));
+            return Err(format!(
+                "line {}: variable '{variable}' contains whitespaces",
+                number + 1
+            ));
         }
         if variable.is_empty() {
-            return Err(format!("line {}: no variable name on line '{line}'", number + 1));
+            return Err(format!(
+                "line {}: no variable name on line '{line}'",
+                number + 1
+            ));
         }
         let value = match value {
             Some(value) => Some(value.to_owned()),

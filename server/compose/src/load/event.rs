@@ -66,15 +66,31 @@ pub(crate) struct SyntaxError {
     pub line: usize,
 }
 
+/// Deeper nesting than this is refused: the tree is built and walked
+/// recursively, and libyaml slows down badly on very deep documents.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// Reads every event of `text` (stream start and end excluded).
 pub(crate) fn read_events(text: &str) -> Result<Vec<Event>, SyntaxError> {
     let mut parser = Parser::new(text.as_bytes());
     let mut events = Vec::new();
+    let mut depth = 0usize;
     loop {
-        match parser.next()? {
-            None => return Ok(events),
-            Some(event) => events.push(event),
+        let Some(event) = parser.next()? else {
+            return Ok(events);
+        };
+        match event.kind {
+            EventKind::SequenceStart { .. } | EventKind::MappingStart { .. } => depth += 1,
+            EventKind::SequenceEnd | EventKind::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
         }
+        if depth > MAX_DEPTH {
+            return Err(SyntaxError {
+                message: format!("the document is nested more than {MAX_DEPTH} levels deep"),
+                line: event.line,
+            });
+        }
+        events.push(event);
     }
 }
 
@@ -223,7 +239,12 @@ unsafe fn c_string(ptr: *const u8) -> Option<String> {
 fn syntax_error(parser: &sys::yaml_parser_t) -> SyntaxError {
     // SAFETY: libyaml sets `problem` and `context` to static NUL-terminated
     // strings or leaves them null.
-    let (problem, context) = unsafe { (c_string(parser.problem.cast()), c_string(parser.context.cast())) };
+    let (problem, context) = unsafe {
+        (
+            c_string(parser.problem.cast()),
+            c_string(parser.context.cast()),
+        )
+    };
     let mut message = problem.unwrap_or_else(|| "invalid YAML".to_owned());
     if let Some(context) = context {
         message.push(' ');
@@ -307,6 +328,20 @@ mod tests {
         assert!(err.message.contains("flow sequence"), "{err:?}");
         let err = read_events("a: 1\n b: 2\n").unwrap_err();
         assert_eq!(err.line, 2, "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_early() {
+        let deep = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let start = std::time::Instant::now();
+        let err = read_events(&deep).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the document is nested more than 256 levels deep"
+        );
+        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+        let fine = format!("a: {}1{}\n", "[".repeat(255), "]".repeat(255));
+        assert!(read_events(&fine).is_ok());
     }
 
     #[test]

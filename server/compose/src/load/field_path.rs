@@ -49,10 +49,13 @@ impl FieldPath {
     pub fn matches(&self, pattern: &str) -> bool {
         let parts: Vec<&str> = pattern.split('.').collect();
         parts.len() == self.segments.len()
-            && parts.iter().zip(&self.segments).all(|(part, segment)| match segment {
-                Segment::Key(key) => *part == "*" || part == key,
-                Segment::Index(_) => *part == "[]",
-            })
+            && parts
+                .iter()
+                .zip(&self.segments)
+                .all(|(part, segment)| match segment {
+                    Segment::Key(key) => *part == "*" || part == key,
+                    Segment::Index(_) => *part == "[]",
+                })
     }
 }
 
@@ -75,14 +78,24 @@ mod tests {
 
     #[test]
     fn paths_print_keys_with_dots_and_indexes_in_brackets() {
-        let path = FieldPath::root().key("services").key("web").key("ports").index(0).key("published");
+        let path = FieldPath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(0)
+            .key("published");
         assert_eq!(path.to_string(), "services.web.ports[0].published");
         assert_eq!(FieldPath::root().to_string(), "");
     }
 
     #[test]
     fn patterns_match_any_key_with_star_and_any_index_with_brackets() {
-        let path = FieldPath::root().key("services").key("web").key("ports").index(3).key("target");
+        let path = FieldPath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(3)
+            .key("target");
         let cases = [
             ("services.*.ports.[].target", true),
             ("services.web.ports.[].target", true),

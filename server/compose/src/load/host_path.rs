@@ -18,7 +18,10 @@ pub(crate) fn resolve(working_dir: &Path, path: &str) -> PathBuf {
 pub(crate) fn is_windows_absolute(path: &str) -> bool {
     let bytes = path.as_bytes();
     path.starts_with("\\\\")
-        || (bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && matches!(bytes[2], b'\\' | b'/'))
+        || (bytes.len() >= 3
+            && bytes[0].is_ascii_alphabetic()
+            && bytes[1] == b':'
+            && matches!(bytes[2], b'\\' | b'/'))
 }
 
 /// Go's `path.Clean`.
@@ -72,7 +75,13 @@ mod tests {
 
     #[test]
     fn clean_matches_go() {
-        let cases = [("", "."), ("a/../..", ".."), ("/..", "/"), ("//a//b", "/a/b"), ("a/./b/", "a/b")];
+        let cases = [
+            ("", "."),
+            ("a/../..", ".."),
+            ("/..", "/"),
+            ("//a//b", "/a/b"),
+            ("a/./b/", "a/b"),
+        ];
         for (path, want) in cases {
             assert_eq!(clean(path), want, "{path}");
         }

@@ -14,7 +14,9 @@ pub(crate) fn check_image_reference(reference: &str) -> Result<(), String> {
     if let Some(digest) = digest
         && !is_digest(digest)
     {
-        return Err(format!("has an invalid digest {digest:?} (expected algorithm:hex, like sha256:...)"));
+        return Err(format!(
+            "has an invalid digest {digest:?} (expected algorithm:hex, like sha256:...)"
+        ));
     }
     let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
     let (name, tag) = match rest[last_slash..].rfind(':') {
@@ -32,7 +34,11 @@ pub(crate) fn check_image_reference(reference: &str) -> Result<(), String> {
         return Err("has a repository name longer than 255 characters".into());
     }
     let (domain, path) = match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) => {
+        Some((first, rest))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
             (Some(first), rest)
         }
         _ => (None, name),
@@ -43,7 +49,10 @@ pub(crate) fn check_image_reference(reference: &str) -> Result<(), String> {
         return Err(format!("has an invalid registry {domain:?}"));
     }
     if path.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err("has uppercase letters in the repository name: repository names must be lowercase".into());
+        return Err(
+            "has uppercase letters in the repository name: repository names must be lowercase"
+                .into(),
+        );
     }
     if path.is_empty() || !path.split('/').all(is_path_component) {
         return Err(
@@ -71,7 +80,10 @@ fn is_path_component(component: &str) -> bool {
             i += 1;
         }
         let separator = &component[start..i];
-        let ok = separator == "." || separator == "_" || separator == "__" || separator.bytes().all(|b| b == b'-');
+        let ok = separator == "."
+            || separator == "_"
+            || separator == "__"
+            || separator.bytes().all(|b| b == b'-');
         if !ok {
             return false;
         }
@@ -88,7 +100,10 @@ fn is_domain(domain: &str) -> bool {
         if ip.is_empty() || !ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
             return false;
         }
-        return after.is_empty() || after.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        return after.is_empty()
+            || after
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     } else {
         match domain.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
@@ -104,7 +119,9 @@ fn is_domain(domain: &str) -> bool {
             !bytes.is_empty()
                 && bytes[0].is_ascii_alphanumeric()
                 && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-                && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         })
 }
 
@@ -125,7 +142,8 @@ fn is_digest(digest: &str) -> bool {
     };
     let algorithm_ok = algorithm.split(['-', '_', '+', '.']).all(|part| {
         let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric())
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric())
     });
     algorithm_ok && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -159,8 +177,24 @@ mod tests {
     #[test]
     fn invalid_references_fail() {
         for reference in [
-            "", "Nginx", "team/App", "nginx:", "nginx:-x", "nginx:.x", "nginx::1", "-nginx", "nginx-", "a//b", "a/",
-            "a__-b", "a...b", "nginx@sha256:abc", "nginx@", "exa mple", "reg:abc/app", "nginx:1 2",
+            "",
+            "Nginx",
+            "team/App",
+            "nginx:",
+            "nginx:-x",
+            "nginx:.x",
+            "nginx::1",
+            "-nginx",
+            "nginx-",
+            "a//b",
+            "a/",
+            "a__-b",
+            "a...b",
+            "nginx@sha256:abc",
+            "nginx@",
+            "exa mple",
+            "reg:abc/app",
+            "nginx:1 2",
         ] {
             assert!(check_image_reference(reference).is_err(), "{reference}");
         }

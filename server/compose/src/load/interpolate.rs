@@ -28,11 +28,20 @@ const CASTS: &[(&str, Cast)] = &[
     ("services.*.healthcheck.disable", Cast::Bool),
     ("services.*.deploy.replicas", Cast::Int),
     ("services.*.deploy.update_config.parallelism", Cast::Int),
-    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.update_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.rollback_config.parallelism", Cast::Int),
-    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.rollback_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
-    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    (
+        "services.*.deploy.placement.max_replicas_per_node",
+        Cast::Int,
+    ),
     ("services.*.ports.[].target", Cast::Int),
     ("services.*.ports.[].published", Cast::Int),
     ("services.*.ulimits.*", Cast::Int),
@@ -72,7 +81,11 @@ fn walk(node: &mut Node, path: &FieldPath, variables: &Variables, report: &mut R
                     return;
                 }
                 Err(TemplateError::Required { name, message }) => {
-                    report.problem(path, line, format!("needs variable {name}, which is missing a value: {message}"));
+                    report.problem(
+                        path,
+                        line,
+                        format!("needs variable {name}, which is missing a value: {message}"),
+                    );
                     return;
                 }
             };
@@ -96,7 +109,10 @@ fn walk(node: &mut Node, path: &FieldPath, variables: &Variables, report: &mut R
                             Cast::Float => "a number",
                             Cast::Bool => "a boolean (true, false, yes, no, on, off, y, n)",
                         };
-                        let message = format!("must be {wanted}, but it is {:?} after interpolation", substituted.text);
+                        let message = format!(
+                            "must be {wanted}, but it is {:?} after interpolation",
+                            substituted.text
+                        );
                         report.problem(path, line, message);
                         *text = substituted.text;
                     }
@@ -147,7 +163,11 @@ fn go_parse_float(text: &str) -> Option<f64> {
     if matches!(unsigned, "inf" | "infinity" | "nan") {
         return lower.parse().ok();
     }
-    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
+    if unsigned.is_empty()
+        || !unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
+    {
         return None;
     }
     text.parse().ok()
@@ -161,7 +181,10 @@ mod tests {
     use crate::load::tree::parse_document;
 
     fn vars(pairs: &[(&str, &str)]) -> Variables {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn run(text: &str, variables: &Variables) -> (Node, Report) {
@@ -189,15 +212,33 @@ mod tests {
             &vars(&[("TAG", "1.2"), ("KEY", "k")]),
         );
         assert!(report.problems.is_empty());
-        assert_eq!(at(&root, &["services", "web", "image"]), &Value::Str("nginx:1.2".into()));
-        assert_eq!(at(&root, &["services", "web", "labels", "$KEY"]), &Value::Str("1.2".into()));
-        assert_eq!(at(&root, &["services", "web", "command", "0"]), &Value::Str("1.2".into()));
-        assert_eq!(at(&root, &["services", "web", "command", "1"]), &Value::Int(5));
+        assert_eq!(
+            at(&root, &["services", "web", "image"]),
+            &Value::Str("nginx:1.2".into())
+        );
+        assert_eq!(
+            at(&root, &["services", "web", "labels", "$KEY"]),
+            &Value::Str("1.2".into())
+        );
+        assert_eq!(
+            at(&root, &["services", "web", "command", "0"]),
+            &Value::Str("1.2".into())
+        );
+        assert_eq!(
+            at(&root, &["services", "web", "command", "1"]),
+            &Value::Int(5)
+        );
     }
 
     #[test]
     fn cast_paths_become_typed_only_when_substitution_changed_them() {
-        let variables = vars(&[("N", "3"), ("RO", "Yes"), ("R", "0.5"), ("P", "8080"), ("OFF", "off")]);
+        let variables = vars(&[
+            ("N", "3"),
+            ("RO", "Yes"),
+            ("R", "0.5"),
+            ("P", "8080"),
+            ("OFF", "off"),
+        ]);
         let (root, report) = run(
             concat!(
                 "services:\n  web:\n",
@@ -214,7 +255,10 @@ mod tests {
         let web = ["services", "web"];
         let get = |rest: &[&str]| at(&root, &[&web[..], rest].concat()).clone();
         assert_eq!(get(&["deploy", "replicas"]), Value::Int(3));
-        assert_eq!(get(&["deploy", "update_config", "max_failure_ratio"]), Value::Float(0.5));
+        assert_eq!(
+            get(&["deploy", "update_config", "max_failure_ratio"]),
+            Value::Float(0.5)
+        );
         assert_eq!(get(&["read_only"]), Value::Bool(true));
         assert_eq!(get(&["tty"]), Value::Str("true".into()));
         assert_eq!(get(&["ports", "0", "target"]), Value::Int(8080));
@@ -222,7 +266,10 @@ mod tests {
         assert_eq!(get(&["ulimits", "nofile", "soft"]), Value::Int(3));
         assert_eq!(get(&["ulimits", "nproc"]), Value::Int(3));
         assert_eq!(get(&["environment", "A"]), Value::Str("3".into()));
-        assert_eq!(at(&root, &["networks", "n", "external"]), &Value::Bool(false));
+        assert_eq!(
+            at(&root, &["networks", "n", "external"]),
+            &Value::Bool(false)
+        );
     }
 
     #[test]
@@ -249,7 +296,9 @@ mod tests {
         let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
         assert_eq!(
             warnings,
-            ["c.yml:7: services.web.hostname: the \"UNSET\" variable is not set; defaulting to a blank string"]
+            [
+                "c.yml:7: services.web.hostname: the \"UNSET\" variable is not set; defaulting to a blank string"
+            ]
         );
     }
 

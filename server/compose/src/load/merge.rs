@@ -12,8 +12,8 @@
 use indexmap::IndexMap;
 
 use crate::model::{
-    ComposeFile, Deploy, FileReference, Healthcheck, Logging, Placement, Port, ResourceLimit, Resources,
-    RestartPolicy, Service, ServiceNetwork, ServiceVolume, UpdateConfig,
+    ComposeFile, Deploy, FileReference, Healthcheck, Logging, Placement, Port, ResourceLimit,
+    Resources, RestartPolicy, Service, ServiceNetwork, ServiceVolume, UpdateConfig,
 };
 
 /// `base` with `over` merged into it.
@@ -43,9 +43,15 @@ fn merge_service(base: Service, over: Service) -> Service {
         labels: map(base.labels, over.labels),
         ports: merge_ports(base.ports, over.ports),
         networks: merge_networks(base.networks, over.networks),
-        volumes: by_key(base.volumes, over.volumes, |v: &ServiceVolume| v.target.clone()),
-        secrets: by_key(base.secrets, over.secrets, |r: &FileReference| r.source.clone()),
-        configs: by_key(base.configs, over.configs, |r: &FileReference| r.source.clone()),
+        volumes: by_key(base.volumes, over.volumes, |v: &ServiceVolume| {
+            v.target.clone()
+        }),
+        secrets: by_key(base.secrets, over.secrets, |r: &FileReference| {
+            r.source.clone()
+        }),
+        configs: by_key(base.configs, over.configs, |r: &FileReference| {
+            r.source.clone()
+        }),
         healthcheck: option(base.healthcheck, over.healthcheck, merge_healthcheck),
         deploy: option(base.deploy, over.deploy, merge_deploy),
         logging: option(base.logging, over.logging, merge_logging),
@@ -68,10 +74,12 @@ fn merge_service(base: Service, over: Service) -> Service {
         tty: base.tty || over.tty,
         stdin_open: base.stdin_open || over.stdin_open,
         isolation: text(base.isolation, over.isolation),
-        credential_spec: option(base.credential_spec, over.credential_spec, |b, o| crate::model::CredentialSpec {
-            config: text(b.config, o.config),
-            file: text(b.file, o.file),
-            registry: text(b.registry, o.registry),
+        credential_spec: option(base.credential_spec, over.credential_spec, |b, o| {
+            crate::model::CredentialSpec {
+                config: text(b.config, o.config),
+                file: text(b.file, o.file),
+                registry: text(b.registry, o.registry),
+            }
         }),
         tmpfs: append(base.tmpfs, over.tmpfs),
     }
@@ -140,7 +148,11 @@ fn merge_ports(base: Vec<Port>, over: Vec<Port>) -> Vec<Port> {
 
 /// Items keyed by `key`: a later item replaces an earlier one with the same
 /// key; the result is sorted by key.
-fn by_key<T, K: Ord + std::hash::Hash + Eq>(base: Vec<T>, over: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+fn by_key<T, K: Ord + std::hash::Hash + Eq>(
+    base: Vec<T>,
+    over: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
     let mut items: IndexMap<K, T> = IndexMap::new();
     for item in base.into_iter().chain(over) {
         items.insert(key(&item), item);
@@ -198,16 +210,26 @@ fn merge_deploy(base: Deploy, over: Deploy) -> Deploy {
         replicas: over.replicas.or(base.replicas),
         labels: map(base.labels, over.labels),
         update_config: option(base.update_config, over.update_config, merge_update_config),
-        rollback_config: option(base.rollback_config, over.rollback_config, merge_update_config),
+        rollback_config: option(
+            base.rollback_config,
+            over.rollback_config,
+            merge_update_config,
+        ),
         resources: Resources {
             limits: option(base.resources.limits, over.resources.limits, merge_limit),
-            reservations: option(base.resources.reservations, over.resources.reservations, merge_limit),
+            reservations: option(
+                base.resources.reservations,
+                over.resources.reservations,
+                merge_limit,
+            ),
         },
-        restart_policy: option(base.restart_policy, over.restart_policy, |b, o| RestartPolicy {
-            condition: text(b.condition, o.condition),
-            delay: text(b.delay, o.delay),
-            max_attempts: o.max_attempts.or(b.max_attempts),
-            window: text(b.window, o.window),
+        restart_policy: option(base.restart_policy, over.restart_policy, |b, o| {
+            RestartPolicy {
+                condition: text(b.condition, o.condition),
+                delay: text(b.delay, o.delay),
+                max_attempts: o.max_attempts.or(b.max_attempts),
+                window: text(b.window, o.window),
+            }
         }),
         placement: Placement {
             constraints: append(base.placement.constraints, over.placement.constraints),
@@ -228,7 +250,10 @@ fn merge_update_config(base: UpdateConfig, over: UpdateConfig) -> UpdateConfig {
         delay: text(base.delay, over.delay),
         failure_action: text(base.failure_action, over.failure_action),
         monitor: text(base.monitor, over.monitor),
-        max_failure_ratio: over.max_failure_ratio.filter(|r| *r != 0.0).or(base.max_failure_ratio),
+        max_failure_ratio: over
+            .max_failure_ratio
+            .filter(|r| *r != 0.0)
+            .or(base.max_failure_ratio),
         order: text(base.order, over.order),
     }
 }
@@ -264,58 +289,122 @@ mod tests {
             image: Some(s("web:1")),
             command: Some(vec![s("a")]),
             hostname: Some(s("h")),
-            environment: [(s("A"), Some(s("1"))), (s("B"), Some(s("2")))].into_iter().collect(),
+            environment: [(s("A"), Some(s("1"))), (s("B"), Some(s("2")))]
+                .into_iter()
+                .collect(),
             labels: [(s("l"), s("1"))].into_iter().collect(),
             cap_add: vec![s("NET_ADMIN")],
             ports: vec![port(80, Some(8080)), port(443, Some(8443))],
             volumes: vec![
-                ServiceVolume { target: s("/b"), source: Some(s("x")), ..Default::default() },
-                ServiceVolume { target: s("/a"), ..Default::default() },
+                ServiceVolume {
+                    target: s("/b"),
+                    source: Some(s("x")),
+                    ..Default::default()
+                },
+                ServiceVolume {
+                    target: s("/a"),
+                    ..Default::default()
+                },
             ],
-            secrets: vec![FileReference { source: s("s2"), ..Default::default() }],
+            secrets: vec![FileReference {
+                source: s("s2"),
+                ..Default::default()
+            }],
             read_only: true,
-            deploy: Some(Deploy { replicas: Some(2), mode: Some(s("replicated")), ..Default::default() }),
+            deploy: Some(Deploy {
+                replicas: Some(2),
+                mode: Some(s("replicated")),
+                ..Default::default()
+            }),
             ..Service::default()
         };
         let over = Service {
             image: Some(s("web:2")),
             command: Some(vec![]),
             hostname: Some(s("")),
-            environment: [(s("B"), Some(s("3"))), (s("A"), None), (s("C"), None)].into_iter().collect(),
+            environment: [(s("B"), Some(s("3"))), (s("A"), None), (s("C"), None)]
+                .into_iter()
+                .collect(),
             cap_add: vec![s("SYS_TIME")],
             ports: vec![port(80, Some(8080)), port(81, Some(81))],
-            volumes: vec![ServiceVolume { target: s("/b"), source: Some(s("y")), ..Default::default() }],
-            secrets: vec![FileReference { source: s("s1"), ..Default::default() }],
+            volumes: vec![ServiceVolume {
+                target: s("/b"),
+                source: Some(s("y")),
+                ..Default::default()
+            }],
+            secrets: vec![FileReference {
+                source: s("s1"),
+                ..Default::default()
+            }],
             read_only: false,
-            deploy: Some(Deploy { replicas: Some(5), ..Default::default() }),
+            deploy: Some(Deploy {
+                replicas: Some(5),
+                ..Default::default()
+            }),
             ..Service::default()
         };
         let merged = merge_service(base, over);
         assert_eq!(merged.image.as_deref(), Some("web:2"));
         assert_eq!(merged.command, Some(vec![s("a")]));
         assert_eq!(merged.hostname.as_deref(), Some("h"));
-        let env: Vec<_> = merged.environment.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+        let env: Vec<_> = merged
+            .environment
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_deref()))
+            .collect();
         assert_eq!(env, [("A", Some("1")), ("B", Some("3")), ("C", None)]);
         assert_eq!(merged.cap_add, [s("NET_ADMIN"), s("SYS_TIME")]);
         let published: Vec<_> = merged.ports.iter().map(|p| p.published).collect();
         assert_eq!(published, [Some(81), Some(8080), Some(8443)]);
-        let targets: Vec<_> = merged.volumes.iter().map(|v| (v.target.as_str(), v.source.as_deref())).collect();
+        let targets: Vec<_> = merged
+            .volumes
+            .iter()
+            .map(|v| (v.target.as_str(), v.source.as_deref()))
+            .collect();
         assert_eq!(targets, [("/a", None), ("/b", Some("y"))]);
         let secrets: Vec<_> = merged.secrets.iter().map(|r| r.source.as_str()).collect();
         assert_eq!(secrets, ["s1", "s2"]);
         assert!(merged.read_only);
         let deploy = merged.deploy.unwrap();
-        assert_eq!((deploy.replicas, deploy.mode.as_deref()), (Some(5), Some("replicated")));
+        assert_eq!(
+            (deploy.replicas, deploy.mode.as_deref()),
+            (Some(5), Some("replicated"))
+        );
     }
 
     #[test]
     fn top_level_objects_are_replaced_and_services_added() {
         let mut base = ComposeFile::default();
-        base.services.insert(s("web"), Service { image: Some(s("a")), ..Default::default() });
-        base.networks.insert(s("front"), crate::model::Network { driver: Some(s("overlay")), internal: true, ..Default::default() });
+        base.services.insert(
+            s("web"),
+            Service {
+                image: Some(s("a")),
+                ..Default::default()
+            },
+        );
+        base.networks.insert(
+            s("front"),
+            crate::model::Network {
+                driver: Some(s("overlay")),
+                internal: true,
+                ..Default::default()
+            },
+        );
         let mut over = ComposeFile::default();
-        over.services.insert(s("db"), Service { image: Some(s("b")), ..Default::default() });
-        over.networks.insert(s("front"), crate::model::Network { attachable: true, ..Default::default() });
+        over.services.insert(
+            s("db"),
+            Service {
+                image: Some(s("b")),
+                ..Default::default()
+            },
+        );
+        over.networks.insert(
+            s("front"),
+            crate::model::Network {
+                attachable: true,
+                ..Default::default()
+            },
+        );
         let merged = merge(base, over);
         assert_eq!(merged.services.keys().collect::<Vec<_>>(), ["db", "web"]);
         let front = &merged.networks["front"];
@@ -330,7 +419,10 @@ mod tests {
         };
         let merged = merge_logging(json(&[("a", "1")]), json(&[("b", "2")]));
         assert_eq!(merged.options.len(), 2);
-        let syslog = Logging { driver: Some(s("syslog")), options: IndexMap::new() };
+        let syslog = Logging {
+            driver: Some(s("syslog")),
+            options: IndexMap::new(),
+        };
         assert_eq!(merge_logging(json(&[("a", "1")]), syslog.clone()), syslog);
     }
 }

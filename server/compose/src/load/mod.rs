@@ -2,19 +2,19 @@
 //!
 //! [`load_files`] / [`load_sources`] run, for each file:
 //!
-//! 1. YAML parsing into a tree that keeps every line ([`tree`], on the
-//!    libyaml events of [`event`]), with the scalar rules of the CLI's YAML
+//! 1. YAML parsing into a tree that keeps every line (`tree`, on the
+//!    libyaml events of `event`), with the scalar rules of the CLI's YAML
 //!    library, anchors, aliases and `<<` merge keys;
 //! 2. the `version` check (3.0 to 3.13, or none for the newest) and the
 //!    keys the CLI refuses outright (`extends`, `cpu_shares`, ...);
 //! 3. interpolation of `${VAR}` from the explicit [`Variables`] (never the
-//!    process environment), then the CLI's type casts ([`interpolate`]);
-//! 4. validation against the v3 schema of the file's version ([`schema`]);
-//! 5. normalisation into the typed model ([`normalize`]), reading
+//!    process environment), then the CLI's type casts (`interpolate`);
+//! 4. validation against the v3 schema of the file's version (`schema`);
+//! 5. normalisation into the typed model (`normalize`), reading
 //!    `env_file`s and secret and config files;
 //!
-//! then merges the files ([`merge`]) and checks the references between
-//! services and top-level objects ([`semantic`]). Every problem found on
+//! then merges the files (`merge`) and checks the references between
+//! services and top-level objects (`semantic`). Every problem found on
 //! the way is reported, each with its file, line and field path; nothing is
 //! returned unless there are none. Warnings are what `docker stack deploy`
 //! would print (ignored options) plus unset variables.
@@ -131,7 +131,10 @@ pub fn load_sources(sources: &[ComposeSource], variables: &Variables) -> Result<
         });
     };
     let first_path = std::path::absolute(&first.path).unwrap_or_else(|_| first.path.clone());
-    let working_dir = first_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let working_dir = first_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut locator = Locator::default();
@@ -163,6 +166,13 @@ pub fn load_sources(sources: &[ComposeSource], variables: &Variables) -> Result<
     if let Some(file) = &merged {
         problems.extend(semantic::check(file, &locator));
     }
+    // One problem per field: a value that failed interpolation also fails
+    // validation, and the first message says why.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| {
+        p.location.path.is_empty()
+            || seen.insert((p.location.file.clone(), p.location.path.clone()))
+    });
     match merged {
         Some(file) if problems.is_empty() => Ok(Loaded { file, warnings }),
         _ => Err(LoadError { problems }),
@@ -179,12 +189,21 @@ struct LoadedFile {
 
 /// Loads one file; `None` when it cannot even be read as a Compose file
 /// (its problems are in `report`).
-fn load_one(source: &ComposeSource, variables: &Variables, working_dir: &Path, report: &mut Report) -> Option<LoadedFile> {
+fn load_one(
+    source: &ComposeSource,
+    variables: &Variables,
+    working_dir: &Path,
+    report: &mut Report,
+) -> Option<LoadedFile> {
     let top = FieldPath::root();
     let mut root = match tree::parse_document(&source.text) {
         Ok(Some(root)) => root,
         Ok(None) => {
-            report.problem(&top, 0, "is empty: a Compose file is a mapping with `services`");
+            report.problem(
+                &top,
+                0,
+                "is empty: a Compose file is a mapping with `services`",
+            );
             return None;
         }
         Err(errors) => {
@@ -195,7 +214,11 @@ fn load_one(source: &ComposeSource, variables: &Variables, working_dir: &Path, r
         }
     };
     if root.as_map().is_none() {
-        report.problem(&top, root.line, "must be a mapping at the top level (with `services`, `networks`...)");
+        report.problem(
+            &top,
+            root.line,
+            "must be a mapping at the top level (with `services`, `networks`...)",
+        );
         return None;
     }
     let version_line = root.entry("version").map_or(root.line, |e| e.line);
@@ -213,11 +236,19 @@ fn load_one(source: &ComposeSource, variables: &Variables, working_dir: &Path, r
             }
         },
         Some(_) => {
-            report.problem(&top.key("version"), version_line, "must be a string: quote it, like \"3.8\"");
+            report.problem(
+                &top.key("version"),
+                version_line,
+                "must be a string: quote it, like \"3.8\"",
+            );
             return None;
         }
     };
-    for service in root.get("services").and_then(tree::Node::as_map).unwrap_or_default() {
+    for service in root
+        .get("services")
+        .and_then(tree::Node::as_map)
+        .unwrap_or_default()
+    {
         for (key, advice) in schema::FORBIDDEN {
             if let Some(entry) = service.value.entry(key) {
                 report.problem(

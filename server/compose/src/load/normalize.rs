@@ -24,9 +24,9 @@ use super::shell_words::split_words;
 use super::tree::{Node, Value};
 use super::volume_spec::parse_volume_spec;
 use crate::model::{
-    ComposeFile, CredentialSpec, Deploy, FileObject, FileReference, GenericResource, Healthcheck, Ipam, Logging,
-    Network, Placement, Port, ResourceLimit, Resources, RestartPolicy, Service, ServiceNetwork, ServiceVolume,
-    Ulimit, UpdateConfig, Volume,
+    ComposeFile, CredentialSpec, Deploy, FileObject, FileReference, GenericResource, Healthcheck,
+    Ipam, Logging, Network, Placement, Port, ResourceLimit, Resources, RestartPolicy, Service,
+    ServiceNetwork, ServiceVolume, Ulimit, UpdateConfig, Volume,
 };
 
 /// Service keys `docker stack deploy` ignores, with a warning.
@@ -50,7 +50,10 @@ const UNSUPPORTED: &[&str] = &[
 
 /// Service keys the CLI calls deprecated, with its explanation.
 const DEPRECATED: &[(&str, &str)] = &[
-    ("container_name", "Setting the container name is not supported."),
+    (
+        "container_name",
+        "Setting the container name is not supported.",
+    ),
     (
         "expose",
         "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
@@ -73,7 +76,10 @@ impl Normalizer<'_> {
     /// The model of a whole file.
     pub fn file(&mut self, root: &Node) -> ComposeFile {
         let mut file = ComposeFile {
-            version: root.get("version").and_then(Node::as_str).map(str::to_owned),
+            version: root
+                .get("version")
+                .and_then(Node::as_str)
+                .map(str::to_owned),
             ..ComposeFile::default()
         };
         let top = FieldPath::root();
@@ -93,7 +99,8 @@ impl Normalizer<'_> {
             for entry in root.get(section).and_then(Node::as_map).unwrap_or_default() {
                 let (key, node) = (entry.key.as_str(), &entry.value);
                 let path = top.key(section).key(key);
-                let object = self.file_object(kind, key, (node, entry.line), &path, &mut file.files_read);
+                let object =
+                    self.file_object(kind, key, (node, entry.line), &path, &mut file.files_read);
                 match kind {
                     "secret" => file.secrets.insert(key.to_owned(), object),
                     _ => file.configs.insert(key.to_owned(), object),
@@ -108,13 +115,20 @@ impl Normalizer<'_> {
             let at = path.key(key);
             let line = node.entry(key).map_or(value.line, |e| e.line);
             if UNSUPPORTED.contains(&key) {
-                self.report
-                    .warning(&at, line, "is ignored: docker stack deploy does not support it");
+                self.report.warning(
+                    &at,
+                    line,
+                    "is ignored: docker stack deploy does not support it",
+                );
             } else if let Some((_, why)) = DEPRECATED.iter().find(|(k, _)| *k == key) {
-                self.report.warning(&at, line, format!("is ignored (deprecated): {why}"));
-            } else if key == "oom_score_adj" {
                 self.report
-                    .warning(&at, line, "is ignored: docker stack deploy does not pass it to swarm");
+                    .warning(&at, line, format!("is ignored (deprecated): {why}"));
+            } else if key == "oom_score_adj" {
+                self.report.warning(
+                    &at,
+                    line,
+                    "is ignored: docker stack deploy does not pass it to swarm",
+                );
             } else if key == "restart" {
                 self.report.warning(
                     &at,
@@ -174,7 +188,10 @@ impl Normalizer<'_> {
     /// `restart:` is read (by the CLI's converter) only when
     /// `deploy.restart_policy` is absent; check it then, as it would.
     fn check_restart(&mut self, service: &mut Service, node: &Node, path: &FieldPath) {
-        let has_policy = service.deploy.as_ref().is_some_and(|d| d.restart_policy.is_some());
+        let has_policy = service
+            .deploy
+            .as_ref()
+            .is_some_and(|d| d.restart_policy.is_some());
         let (Some(restart), false) = (&service.restart, has_policy) else {
             return;
         };
@@ -210,7 +227,11 @@ impl Normalizer<'_> {
             Value::Str(line) => match split_words(line) {
                 Ok(words) => Some(words),
                 Err(why) => {
-                    self.report.problem(path, node.line, format!("cannot be split into words: it {why}"));
+                    self.report.problem(
+                        path,
+                        node.line,
+                        format!("cannot be split into words: it {why}"),
+                    );
                     None
                 }
             },
@@ -239,7 +260,11 @@ impl Normalizer<'_> {
                 let bytes = match std::fs::read(&absolute) {
                     Ok(bytes) => bytes,
                     Err(e) => {
-                        let message = format!("cannot read env file {}: {}", absolute.display(), io_reason(&e));
+                        let message = format!(
+                            "cannot read env file {}: {}",
+                            absolute.display(),
+                            io_reason(&e)
+                        );
                         self.report.problem(&at, file_node.line, message);
                         continue;
                     }
@@ -264,7 +289,12 @@ impl Normalizer<'_> {
         environment
     }
 
-    fn set_variable(&self, environment: &mut IndexMap<String, Option<String>>, key: String, value: Option<String>) {
+    fn set_variable(
+        &self,
+        environment: &mut IndexMap<String, Option<String>>,
+        key: String,
+        value: Option<String>,
+    ) {
         let value = match self.variables.get(&key) {
             Some(variable) if value.as_deref().is_none_or(str::is_empty) => Some(variable.clone()),
             _ => value,
@@ -282,12 +312,18 @@ impl Normalizer<'_> {
                     match parse_port_spec(&spec) {
                         Ok(short) => {
                             if let Some(ip) = short.ignored_ip {
-                                let message = format!("host IP {ip} is ignored: swarm publishes the port on every address");
+                                let message = format!(
+                                    "host IP {ip} is ignored: swarm publishes the port on every address"
+                                );
                                 self.report.warning(&at, item.line, message);
                             }
                             ports.extend(short.ports);
                         }
-                        Err(why) => self.report.problem(&at, item.line, format!("is not a valid port: {why}")),
+                        Err(why) => self.report.problem(
+                            &at,
+                            item.line,
+                            format!("is not a valid port: {why}"),
+                        ),
                     }
                 }
                 Value::Map(_) => {
@@ -297,17 +333,30 @@ impl Normalizer<'_> {
                     for (key, value) in [("target", target), ("published", published)] {
                         if value.is_some_and(|p| p > 65535) {
                             let line = item.entry(key).map_or(item.line, |e| e.line);
-                            self.report.problem(&at.key(key), line, "must be a port number (at most 65535)");
+                            self.report.problem(
+                                &at.key(key),
+                                line,
+                                "must be a port number (at most 65535)",
+                            );
                         }
                     }
                     match target {
-                        None if item.get("target").is_none() => self.report.problem(&at, item.line, "needs the key `target`"),
-                        Some(0) => self.report.problem(&at.key("target"), item.line, "must be a port number (1 to 65535)"),
+                        None if item.get("target").is_none() => {
+                            self.report
+                                .problem(&at, item.line, "needs the key `target`")
+                        }
+                        Some(0) => self.report.problem(
+                            &at.key("target"),
+                            item.line,
+                            "must be a port number (1 to 65535)",
+                        ),
                         _ => {}
                     }
                     ports.push(Port {
                         target: target.and_then(|t| u32::try_from(t).ok()).unwrap_or(0),
-                        published: published.and_then(|p| u32::try_from(p).ok()).filter(|p| *p != 0),
+                        published: published
+                            .and_then(|p| u32::try_from(p).ok())
+                            .filter(|p| *p != 0),
                         protocol: item.get("protocol").and_then(text),
                         mode: item.get("mode").and_then(text),
                     });
@@ -326,14 +375,20 @@ impl Normalizer<'_> {
                 Value::Str(spec) => match parse_volume_spec(spec) {
                     Ok(volume) => volume,
                     Err(why) => {
-                        self.report.problem(&at, item.line, format!("is not a valid volume: {why}"));
+                        self.report.problem(
+                            &at,
+                            item.line,
+                            format!("is not a valid volume: {why}"),
+                        );
                         continue;
                     }
                 },
                 Value::Map(_) => {
-                    let nested = |outer: &str, inner: &str| item.get(outer).and_then(|o| o.get(inner));
+                    let nested =
+                        |outer: &str, inner: &str| item.get(outer).and_then(|o| o.get(inner));
                     if item.get("target").is_none() {
-                        self.report.problem(&at, item.line, "needs the key `target`");
+                        self.report
+                            .problem(&at, item.line, "needs the key `target`");
                     }
                     ServiceVolume {
                         kind: item.get("type").and_then(text).unwrap_or_default(),
@@ -342,22 +397,34 @@ impl Normalizer<'_> {
                         read_only: item.get("read_only").and_then(boolean).unwrap_or(false),
                         consistency: item.get("consistency").and_then(text),
                         bind_propagation: nested("bind", "propagation").and_then(text),
-                        volume_nocopy: nested("volume", "nocopy").and_then(boolean).unwrap_or(false),
-                        tmpfs_size: nested("tmpfs", "size").and_then(|n| integer(&n.value)).and_then(|s| i64::try_from(s).ok()),
+                        volume_nocopy: nested("volume", "nocopy")
+                            .and_then(boolean)
+                            .unwrap_or(false),
+                        tmpfs_size: nested("tmpfs", "size")
+                            .and_then(|n| integer(&n.value))
+                            .and_then(|s| i64::try_from(s).ok()),
                     }
                 }
                 _ => continue,
             };
             match volume.kind.as_str() {
                 "bind" => match volume.source.as_deref().filter(|s| !s.is_empty()) {
-                    None => self.report.problem(&at, item.line, "is a bind mount without a source: name a host path"),
+                    None => self.report.problem(
+                        &at,
+                        item.line,
+                        "is a bind mount without a source: name a host path",
+                    ),
                     Some(source) => match self.host_path(source) {
                         Ok(absolute) => volume.source = Some(absolute),
                         Err(why) => self.report.problem(&at, item.line, why),
                     },
                 },
                 "tmpfs" if volume.source.is_some() => {
-                    self.report.problem(&at, item.line, "is a tmpfs mount, which takes no `source`");
+                    self.report.problem(
+                        &at,
+                        item.line,
+                        "is a tmpfs mount, which takes no `source`",
+                    );
                 }
                 _ => {}
             }
@@ -383,7 +450,9 @@ impl Normalizer<'_> {
         if expanded.starts_with('/') || is_windows_absolute(&expanded) {
             return Ok(expanded);
         }
-        Ok(host_path::resolve(self.working_dir, &expanded).to_string_lossy().into_owned())
+        Ok(host_path::resolve(self.working_dir, &expanded)
+            .to_string_lossy()
+            .into_owned())
     }
 
     fn file_references(&mut self, node: Option<&Node>, path: &FieldPath) -> Vec<FileReference> {
@@ -397,7 +466,8 @@ impl Normalizer<'_> {
                 Value::Map(_) => {
                     let source = item.get("source").and_then(text);
                     if source.is_none() {
-                        self.report.problem(&path.index(i), item.line, "needs the key `source`");
+                        self.report
+                            .problem(&path.index(i), item.line, "needs the key `source`");
                     }
                     references.push(FileReference {
                         source: source.unwrap_or_default(),
@@ -426,8 +496,11 @@ impl Normalizer<'_> {
         if node.get("disable").and_then(boolean) == Some(true) {
             if test.is_some() {
                 let line = node.entry("disable").map_or(node.line, |e| e.line);
-                self.report
-                    .problem(path, line, "sets both `test` and `disable: true`; keep one of them");
+                self.report.problem(
+                    path,
+                    line,
+                    "sets both `test` and `disable: true`; keep one of them",
+                );
             }
             return Some(Healthcheck {
                 test: Some(vec!["NONE".to_owned()]),
@@ -545,9 +618,16 @@ impl Normalizer<'_> {
             return object;
         }
         let Some(file) = file else {
-            let other = if kind == "secret" { ", `external: true` or a `driver`" } else { " or `external: true`" };
-            self.report
-                .problem(path, key_line, format!("needs a `file`{other}: there is nothing to create the {kind} from"));
+            let other = if kind == "secret" {
+                ", `external: true` or a `driver`"
+            } else {
+                " or `external: true`"
+            };
+            self.report.problem(
+                path,
+                key_line,
+                format!("needs a `file`{other}: there is nothing to create the {kind} from"),
+            );
             return object;
         };
         let absolute = host_path::resolve(self.working_dir, &file);
@@ -558,7 +638,11 @@ impl Normalizer<'_> {
                 files_read.push(absolute.clone());
             }
             Err(e) => {
-                let message = format!("cannot read {kind} file {}: {}", absolute.display(), io_reason(&e));
+                let message = format!(
+                    "cannot read {kind} file {}: {}",
+                    absolute.display(),
+                    io_reason(&e)
+                );
                 self.report.problem(&path.key("file"), line, message);
             }
         }
@@ -585,27 +669,29 @@ impl Normalizer<'_> {
         match &external.value {
             Value::Bool(false) => (false, name),
             Value::Bool(true) => (true, Some(name.unwrap_or_else(|| key.to_owned()))),
-            Value::Map(_) => match (external.get("name").and_then(text), name) {
-                (Some(_), Some(name)) => {
-                    self.report.problem(
+            Value::Map(_) => {
+                match (external.get("name").and_then(text), name) {
+                    (Some(_), Some(name)) => {
+                        self.report.problem(
                         &path.key("external").key("name"),
                         line,
                         format!("conflicts with `name` ({kind}.external.name and {kind}.name conflict; only use {kind}.name)"),
                     );
-                    (true, Some(name))
-                }
-                (Some(external_name), None) => {
-                    if self.minor >= deprecated_since {
-                        self.report.warning(
+                        (true, Some(name))
+                    }
+                    (Some(external_name), None) => {
+                        if self.minor >= deprecated_since {
+                            self.report.warning(
                             &path.key("external").key("name"),
                             line,
                             format!("is deprecated: write `name: {external_name}` and `external: true`"),
                         );
+                        }
+                        (true, Some(external_name))
                     }
-                    (true, Some(external_name))
+                    (None, name) => (true, Some(name.unwrap_or_else(|| key.to_owned()))),
                 }
-                (None, name) => (true, Some(name.unwrap_or_else(|| key.to_owned()))),
-            },
+            }
             _ => (false, name),
         }
     }
@@ -623,7 +709,9 @@ fn deploy(node: &Node) -> Deploy {
         rollback_config: get("rollback_config").map(update_config),
         resources: Resources {
             limits: resources.and_then(|r| r.get("limits")).map(resource_limit),
-            reservations: resources.and_then(|r| r.get("reservations")).map(resource_limit),
+            reservations: resources
+                .and_then(|r| r.get("reservations"))
+                .map(resource_limit),
         },
         restart_policy: get("restart_policy").map(|p| RestartPolicy {
             condition: p.get("condition").and_then(text),
@@ -637,9 +725,13 @@ fn deploy(node: &Node) -> Deploy {
                 .iter()
                 .filter_map(|p| p.get("spread").and_then(text))
                 .collect(),
-            max_replicas_per_node: placement.and_then(|p| p.get("max_replicas_per_node")).and_then(unsigned),
+            max_replicas_per_node: placement
+                .and_then(|p| p.get("max_replicas_per_node"))
+                .and_then(unsigned),
         },
-        endpoint_mode: get("endpoint_mode").and_then(text).map(|m| m.to_ascii_lowercase()),
+        endpoint_mode: get("endpoint_mode")
+            .and_then(text)
+            .map(|m| m.to_ascii_lowercase()),
     }
 }
 
@@ -661,7 +753,10 @@ fn update_config(node: &Node) -> UpdateConfig {
 fn resource_limit(node: &Node) -> ResourceLimit {
     ResourceLimit {
         cpus: node.get("cpus").and_then(text).filter(|c| !c.is_empty()),
-        memory: node.get("memory").and_then(Node::as_str).and_then(|m| parse_bytes(m).ok()),
+        memory: node
+            .get("memory")
+            .and_then(Node::as_str)
+            .and_then(|m| parse_bytes(m).ok()),
         pids: node
             .get("pids")
             .and_then(|p| integer(&p.value))
@@ -708,7 +803,10 @@ fn service_networks(node: &Node) -> Option<IndexMap<String, Option<ServiceNetwor
 fn ulimits(node: Option<&Node>) -> IndexMap<String, Ulimit> {
     entries(node)
         .filter_map(|(name, limit)| {
-            let number = |n: Option<&Node>| n.and_then(|n| integer(&n.value)).and_then(|i| i64::try_from(i).ok());
+            let number = |n: Option<&Node>| {
+                n.and_then(|n| integer(&n.value))
+                    .and_then(|i| i64::try_from(i).ok())
+            };
             let ulimit = match &limit.value {
                 Value::Map(_) => Ulimit {
                     soft: number(limit.get("soft"))?,
@@ -738,7 +836,12 @@ fn extra_hosts(node: Option<&Node>) -> Vec<String> {
         Value::Map(entries) => {
             let mut pairs: Vec<String> = entries
                 .iter()
-                .filter_map(|e| e.value.value.to_go_string().map(|v| format!("{}:{v}", e.key)))
+                .filter_map(|e| {
+                    e.value
+                        .value
+                        .to_go_string()
+                        .map(|v| format!("{}:{v}", e.key))
+                })
                 .collect();
             pairs.sort();
             pairs
@@ -770,7 +873,13 @@ fn extra_hosts(node: Option<&Node>) -> Vec<String> {
 /// A list-or-mapping of `KEY=value` entries; values without `=` (or
 /// `null` in a mapping) are `None` when `keep_missing`, else `""`.
 fn mapping(node: Option<&Node>, keep_missing: bool) -> Vec<(String, Option<String>)> {
-    let missing = || if keep_missing { None } else { Some(String::new()) };
+    let missing = || {
+        if keep_missing {
+            None
+        } else {
+            Some(String::new())
+        }
+    };
     match node.map(|n| &n.value) {
         Some(Value::Map(entries)) => entries
             .iter()

@@ -41,7 +41,8 @@ pub(crate) fn parse_port_spec(spec: &str) -> Result<ShortPorts, String> {
     if container.is_empty() {
         return Err(format!("no container port in {spec:?}"));
     }
-    let (start, end) = port_range(container).ok_or_else(|| format!("invalid container port: {container}"))?;
+    let (start, end) =
+        port_range(container).ok_or_else(|| format!("invalid container port: {container}"))?;
     let (host_start, host_end) = if host.is_empty() {
         (0, 0)
     } else {
@@ -54,11 +55,19 @@ pub(crate) fn parse_port_spec(spec: &str) -> Result<ShortPorts, String> {
     }
     let protocol = protocol.to_ascii_lowercase();
     if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!("invalid protocol {protocol:?}: use tcp, udp or sctp"));
+        return Err(format!(
+            "invalid protocol {protocol:?}: use tcp, udp or sctp"
+        ));
     }
     // One binding per container port, keyed like the CLI's map so the order
     // is the same (text order: "100/tcp" before "99/tcp").
-    let mut bindings: Vec<(String, u32, Option<(u32, u32)>)> = (start..=end)
+    struct Binding {
+        key: String,
+        target: u32,
+        /// The published range, if published.
+        published: Option<(u32, u32)>,
+    }
+    let mut bindings: Vec<Binding> = (start..=end)
         .map(|target| {
             let offset = target - start;
             let published = if host.is_empty() {
@@ -68,15 +77,21 @@ pub(crate) fn parse_port_spec(spec: &str) -> Result<ShortPorts, String> {
             } else {
                 Some((host_start + offset, host_start + offset))
             };
-            (format!("{target}/{protocol}"), target, published)
+            Binding {
+                key: format!("{target}/{protocol}"),
+                target,
+                published,
+            }
         })
         .collect();
-    bindings.sort_by(|a, b| a.0.cmp(&b.0));
+    bindings.sort_by(|a, b| a.key.cmp(&b.key));
     let mut ports = Vec::new();
-    for (_, target, published) in bindings {
-        match published {
-            None => ports.push(port(target, None, &protocol)),
-            Some((from, to)) => ports.extend((from..=to).map(|p| port(target, Some(p), &protocol))),
+    for binding in bindings {
+        match binding.published {
+            None => ports.push(port(binding.target, None, &protocol)),
+            Some((from, to)) => {
+                ports.extend((from..=to).map(|p| port(binding.target, Some(p), &protocol)))
+            }
         }
     }
     let unspecified = ip.parse::<IpAddr>().is_ok_and(|a| a.is_unspecified());
@@ -143,17 +158,41 @@ mod tests {
             ("8080:80/udp", vec![p(80, Some(8080), "udp")], None),
             ("8080:80/UDP", vec![p(80, Some(8080), "udp")], None),
             ("80/", vec![p(80, None, "tcp")], None),
-            ("127.0.0.1:8081:81/udp", vec![p(81, Some(8081), "udp")], Some("127.0.0.1")),
+            (
+                "127.0.0.1:8081:81/udp",
+                vec![p(81, Some(8081), "udp")],
+                Some("127.0.0.1"),
+            ),
             ("0.0.0.0:8081:81", vec![p(81, Some(8081), "tcp")], None),
-            ("[::1]:5000:5000", vec![p(5000, Some(5000), "tcp")], Some("::1")),
-            ("::1:5000:5000", vec![p(5000, Some(5000), "tcp")], Some("::1")),
+            (
+                "[::1]:5000:5000",
+                vec![p(5000, Some(5000), "tcp")],
+                Some("::1"),
+            ),
+            (
+                "::1:5000:5000",
+                vec![p(5000, Some(5000), "tcp")],
+                Some("::1"),
+            ),
             (
                 "9000-9002:9000-9002",
-                vec![p(9000, Some(9000), "tcp"), p(9001, Some(9001), "tcp"), p(9002, Some(9002), "tcp")],
+                vec![
+                    p(9000, Some(9000), "tcp"),
+                    p(9001, Some(9001), "tcp"),
+                    p(9002, Some(9002), "tcp"),
+                ],
                 None,
             ),
-            ("7000-7001:70", vec![p(70, Some(7000), "tcp"), p(70, Some(7001), "tcp")], None),
-            ("6000-6001", vec![p(6000, None, "tcp"), p(6001, None, "tcp")], None),
+            (
+                "7000-7001:70",
+                vec![p(70, Some(7000), "tcp"), p(70, Some(7001), "tcp")],
+                None,
+            ),
+            (
+                "6000-6001",
+                vec![p(6000, None, "tcp"), p(6001, None, "tcp")],
+                None,
+            ),
             (
                 "98-100",
                 vec![p(100, None, "tcp"), p(98, None, "tcp"), p(99, None, "tcp")],
@@ -172,10 +211,24 @@ mod tests {
     #[test]
     fn bad_specs_are_errors() {
         for spec in [
-            "", "abc", "80:abc", "1:2:3:4", "70000", "80/xtp", "9000-9001:80-82", "90-80", "x:80:80", "[::1:80:80",
-            "/tcp", "-1",
+            "",
+            "abc",
+            "80:abc",
+            "1:2:3:4",
+            "70000",
+            "80/xtp",
+            "9000-9001:80-82",
+            "90-80",
+            "x:80:80",
+            "[::1:80:80",
+            "/tcp",
+            "-1",
         ] {
-            assert!(parse_port_spec(spec).is_err(), "{spec}: {:?}", parse_port_spec(spec));
+            assert!(
+                parse_port_spec(spec).is_err(),
+                "{spec}: {:?}",
+                parse_port_spec(spec)
+            );
         }
     }
 }

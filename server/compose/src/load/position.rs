@@ -88,7 +88,11 @@ impl Locator {
                 path: path.to_string(),
             },
             None => Location {
-                file: self.files.first().map(|(f, _)| f.clone()).unwrap_or_default(),
+                file: self
+                    .files
+                    .first()
+                    .map(|(f, _)| f.clone())
+                    .unwrap_or_default(),
                 line: None,
                 path: path.to_string(),
             },
@@ -103,7 +107,10 @@ mod tests {
 
     #[test]
     fn paths_are_found_exactly_or_through_their_deepest_ancestor() {
-        let root = parse_document("services:\n  web:\n    image: x\n    ports:\n      - 80\n      - 81\n").unwrap().unwrap();
+        let root =
+            parse_document("services:\n  web:\n    image: x\n    ports:\n      - 80\n      - 81\n")
+                .unwrap()
+                .unwrap();
         let mut locator = Locator::default();
         locator.push(PathBuf::from("a.yml"), PositionIndex::build(&root));
         let web = FieldPath::root().key("services").key("web");
@@ -120,8 +127,12 @@ mod tests {
 
     #[test]
     fn the_file_with_the_most_precise_position_wins() {
-        let first = parse_document("services:\n  web:\n    image: x\n").unwrap().unwrap();
-        let second = parse_document("x-a: 1\nservices:\n  web:\n    networks: [front]\n").unwrap().unwrap();
+        let first = parse_document("services:\n  web:\n    image: x\n")
+            .unwrap()
+            .unwrap();
+        let second = parse_document("x-a: 1\nservices:\n  web:\n    networks: [front]\n")
+            .unwrap()
+            .unwrap();
         let mut locator = Locator::default();
         locator.push(PathBuf::from("a.yml"), PositionIndex::build(&first));
         locator.push(PathBuf::from("b.yml"), PositionIndex::build(&second));
@@ -129,8 +140,14 @@ mod tests {
         let image = locator.locate(&web.key("image"));
         assert_eq!((image.file, image.line), (PathBuf::from("a.yml"), Some(3)));
         let networks = locator.locate(&web.key("networks").key("front"));
-        assert_eq!((networks.file, networks.line), (PathBuf::from("b.yml"), Some(4)));
+        assert_eq!(
+            (networks.file, networks.line),
+            (PathBuf::from("b.yml"), Some(4))
+        );
         let service = locator.locate(&web);
-        assert_eq!((service.file, service.line), (PathBuf::from("b.yml"), Some(3)));
+        assert_eq!(
+            (service.file, service.line),
+            (PathBuf::from("b.yml"), Some(3))
+        );
     }
 }

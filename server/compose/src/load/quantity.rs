@@ -5,7 +5,11 @@
 
 /// Nanoseconds in a Go duration such as `1m30s`, `10s`, `500ms`, `1.5h`.
 pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
-    let invalid = || format!("{text:?} is not a duration: write a number with a unit, like \"10s\", \"1m30s\" or \"500ms\"");
+    let invalid = || {
+        format!(
+            "{text:?} is not a duration: write a number with a unit, like \"10s\", \"1m30s\" or \"500ms\""
+        )
+    };
     let (negative, mut rest) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -43,8 +47,16 @@ pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
             "s" => 1_000_000_000,
             "m" => 60_000_000_000,
             "h" => 3_600_000_000_000,
-            "" => return Err(format!("{text:?} is not a duration: the unit is missing (add s, m, h, ms, us or ns)")),
-            other => return Err(format!("{text:?} is not a duration: unknown unit {other:?} (use h, m, s, ms, us or ns)")),
+            "" => {
+                return Err(format!(
+                    "{text:?} is not a duration: the unit is missing (add s, m, h, ms, us or ns)"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "{text:?} is not a duration: unknown unit {other:?} (use h, m, s, ms, us or ns)"
+                ));
+            }
         };
         let whole: u128 = if int_part.is_empty() {
             0
@@ -71,8 +83,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
 /// Bytes in a size such as `512M`, `1g`, `100kb` or `1.5 GiB` (binary
 /// units, as Docker's `RAMInBytes`).
 pub(crate) fn parse_bytes(text: &str) -> Result<i64, String> {
-    let invalid = || format!("{text:?} is not a size: write a number with an optional unit, like \"512M\" or \"1g\"");
-    let sep = text.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ').ok_or_else(invalid)?;
+    let invalid = || {
+        format!(
+            "{text:?} is not a size: write a number with an optional unit, like \"512M\" or \"1g\""
+        )
+    };
+    let sep = text
+        .rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+        .ok_or_else(invalid)?;
     let (number, suffix) = if text.as_bytes()[sep] == b' ' {
         (&text[..sep], &text[sep + 1..])
     } else {
@@ -85,7 +103,11 @@ pub(crate) fn parse_bytes(text: &str) -> Result<i64, String> {
     if suffix.is_empty() {
         return Ok(size as i64);
     }
-    let bad_suffix = || format!("{text:?} has an unknown unit {suffix:?}: use b, k, m, g, t or p (binary multiples)");
+    let bad_suffix = || {
+        format!(
+            "{text:?} has an unknown unit {suffix:?}: use b, k, m, g, t or p (binary multiples)"
+        )
+    };
     let lower = suffix.to_ascii_lowercase();
     if lower.len() > 3 {
         return Err(bad_suffix());
@@ -117,7 +139,9 @@ pub(crate) fn check_cpus(text: &str) -> Result<(), String> {
     // value = mantissa * 10^exponent / denominator, exactly.
     let (mantissa, exponent) = parse_decimal(numerator).ok_or_else(invalid)?;
     let denominator: u128 = match denominator {
-        Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => d.parse().map_err(|_| invalid())?,
+        Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
+            d.parse().map_err(|_| invalid())?
+        }
         Some(_) => return Err(invalid()),
         None => 1,
     };
@@ -125,21 +149,28 @@ pub(crate) fn check_cpus(text: &str) -> Result<(), String> {
         return Err(invalid());
     }
     if mantissa < 0 {
-        return Err(format!("{text:?} is negative: a number of CPUs must be at least 0"));
+        return Err(format!(
+            "{text:?} is negative: a number of CPUs must be at least 0"
+        ));
     }
     // nano = mantissa * 10^(exponent + 9) / denominator must be an integer.
     let shift = exponent + 9;
     let exact = if shift >= 0 {
-        let scaled = (mantissa as u128).checked_mul(10u128.checked_pow(shift as u32).ok_or_else(invalid)?);
-        scaled.ok_or_else(invalid)? % denominator == 0
+        let scaled =
+            (mantissa as u128).checked_mul(10u128.checked_pow(shift as u32).ok_or_else(invalid)?);
+        scaled.ok_or_else(invalid)?.is_multiple_of(denominator)
     } else {
-        let divisor = 10u128.checked_pow((-shift) as u32).and_then(|p| p.checked_mul(denominator));
-        divisor.is_some_and(|d| (mantissa as u128) % d == 0)
+        let divisor = 10u128
+            .checked_pow((-shift) as u32)
+            .and_then(|p| p.checked_mul(denominator));
+        divisor.is_some_and(|d| (mantissa as u128).is_multiple_of(d))
     };
     if exact {
         Ok(())
     } else {
-        Err(format!("{text:?} is too precise: CPUs are counted in billionths (at most 9 decimal places)"))
+        Err(format!(
+            "{text:?} is too precise: CPUs are counted in billionths (at most 9 decimal places)"
+        ))
     }
 }
 
@@ -156,13 +187,20 @@ fn parse_decimal(text: &str) -> Option<(i128, i32)> {
     };
     let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
     if int_part.is_empty() && frac_part.is_empty()
-        || !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return None;
     }
     let digits = format!("{int_part}{frac_part}");
     let digits = digits.trim_start_matches('0');
-    let mantissa: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let mantissa: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     let exponent = exponent.checked_sub(i32::try_from(frac_part.len()).ok()?)?;
     Some((if negative { -mantissa } else { mantissa }, exponent))
 }
@@ -261,7 +299,12 @@ mod tests {
             ("0.5.1", false),
         ];
         for (text, ok) in cases {
-            assert_eq!(check_cpus(text).is_ok(), *ok, "{text}: {:?}", check_cpus(text));
+            assert_eq!(
+                check_cpus(text).is_ok(),
+                *ok,
+                "{text}: {:?}",
+                check_cpus(text)
+            );
         }
     }
 }

@@ -61,7 +61,10 @@ pub(crate) enum Shape {
     Object(&'static Object),
     /// A mapping of names (`^[a-zA-Z0-9._-]+$`, or `^[a-z]+$` when
     /// `lowercase`) to values of one shape.
-    Named { value: &'static Shape, lowercase: bool },
+    Named {
+        value: &'static Shape,
+        lowercase: bool,
+    },
     /// A mapping of any non-empty keys to values of one shape.
     Dict(&'static Shape),
     /// One of these, chosen by the kind of the value.
@@ -130,7 +133,10 @@ const UNIQUE_STRINGS: Shape = Shape::List {
 };
 const STRING_OR_LIST: Shape = Shape::OneOf(&[alt(0, Shape::Str), alt(0, UNIQUE_STRINGS)]);
 const LIST_OR_DICT: Shape = Shape::OneOf(&[
-    alt(0, Shape::Dict(&Shape::Scalars(&[Scalar::Str, Scalar::Num, Scalar::Null]))),
+    alt(
+        0,
+        Shape::Dict(&Shape::Scalars(&[Scalar::Str, Scalar::Num, Scalar::Null])),
+    ),
     alt(0, UNIQUE_STRINGS),
 ]);
 const COMMAND: Shape = Shape::OneOf(&[alt(0, Shape::Str), alt(0, STRINGS)]);
@@ -162,7 +168,11 @@ const FILE_REFERENCE: Shape = Shape::OneOf(&[
 const UPDATE_CONFIG: Object = closed(&[
     prop("parallelism", 0, Shape::UInt),
     prop("delay", 0, Shape::Duration),
-    prop("failure_action", 0, Shape::Enum(&["pause", "continue", "rollback"])),
+    prop(
+        "failure_action",
+        0,
+        Shape::Enum(&["pause", "continue", "rollback"]),
+    ),
     prop("monitor", 0, Shape::Duration),
     prop("max_failure_ratio", 0, Shape::Num),
     prop("order", 4, Shape::Enum(&["start-first", "stop-first"])),
@@ -181,7 +191,10 @@ const GENERIC_RESOURCES: Shape = Shape::List {
     item: &Shape::Object(&closed(&[prop(
         "discrete_resource_spec",
         0,
-        Shape::Object(&closed(&[prop("kind", 0, Shape::Str), prop("value", 0, Shape::Num)])),
+        Shape::Object(&closed(&[
+            prop("kind", 0, Shape::Str),
+            prop("value", 0, Shape::Num),
+        ])),
     )])),
     unique: false,
 };
@@ -292,7 +305,11 @@ const SERVICE_VOLUME: Shape = Shape::OneOf(&[
         2,
         Shape::Object(&Object {
             props: &[
-                prop("type", 0, Shape::Enum(&["volume", "bind", "tmpfs", "npipe"])),
+                prop(
+                    "type",
+                    0,
+                    Shape::Enum(&["volume", "bind", "tmpfs", "npipe"]),
+                ),
                 prop("source", 0, Shape::Str),
                 prop("target", 0, Shape::Str),
                 prop("read_only", 0, Shape::Bool),
@@ -308,7 +325,9 @@ const SERVICE_VOLUME: Shape = Shape::OneOf(&[
                         props: &[prop(
                             "propagation",
                             0,
-                            Shape::Enum(&["rprivate", "private", "rshared", "shared", "rslave", "slave"]),
+                            Shape::Enum(&[
+                                "rprivate", "private", "rshared", "shared", "rslave", "slave",
+                            ]),
                         )],
                         extensions: None,
                         open: true,
@@ -642,7 +661,10 @@ pub(crate) const FORBIDDEN: &[(&str, &str)] = &[
     ("cpu_shares", "Set resource limits using deploy.resources"),
     ("cpuset", "Set resource limits using deploy.resources"),
     ("mem_limit", "Set resource limits using deploy.resources"),
-    ("memswap_limit", "Set resource limits using deploy.resources"),
+    (
+        "memswap_limit",
+        "Set resource limits using deploy.resources",
+    ),
 ];
 
 /// Validates `node` as a whole file of Compose version `3.<minor>`.
@@ -657,7 +679,8 @@ struct Validator<'r> {
 
 impl Validator<'_> {
     fn shape(&mut self, node: &Node, shape: &Shape, path: &FieldPath) {
-        let fail = |v: &mut Self, what: &str| v.report.problem(path, node.line, format!("must be {what}"));
+        let fail =
+            |v: &mut Self, what: &str| v.report.problem(path, node.line, format!("must be {what}"));
         match shape {
             Shape::Any => {}
             Shape::Str => {
@@ -677,7 +700,10 @@ impl Validator<'_> {
                     };
                     if !values.iter().any(matches) {
                         let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
-                        fail(self, &format!("one of {} (it is {text:?})", list.join(", ")));
+                        fail(
+                            self,
+                            &format!("one of {} (it is {text:?})", list.join(", ")),
+                        );
                     }
                 }
             },
@@ -712,21 +738,27 @@ impl Validator<'_> {
                     fail(self, &describe(shape));
                 }
             }
-            Shape::List { item, unique } => match node.as_seq() {
-                None => fail(self, "a list"),
-                Some(items) => {
-                    for (i, child) in items.iter().enumerate() {
-                        self.shape(child, item, &path.index(i));
-                        if *unique && let Some(first) = items[..i].iter().position(|earlier| earlier.value == child.value) {
-                            self.report.problem(
+            Shape::List { item, unique } => {
+                match node.as_seq() {
+                    None => fail(self, "a list"),
+                    Some(items) => {
+                        for (i, child) in items.iter().enumerate() {
+                            self.shape(child, item, &path.index(i));
+                            if *unique
+                                && let Some(first) = items[..i]
+                                    .iter()
+                                    .position(|earlier| earlier.value == child.value)
+                            {
+                                self.report.problem(
                                 &path.index(i),
                                 child.line,
                                 format!("repeats item {first}; the items of this list must be unique"),
                             );
+                            }
                         }
                     }
                 }
-            },
+            }
             Shape::Object(object) => self.object(node, object, path),
             Shape::Named { value, lowercase } => match node.as_map() {
                 None => fail(self, "a mapping"),
@@ -739,7 +771,11 @@ impl Validator<'_> {
                             } else {
                                 "use letters, digits, '.', '_' and '-' only"
                             };
-                            self.report.problem(&child, entry.line, format!("is not a valid name: {rule}"));
+                            self.report.problem(
+                                &child,
+                                entry.line,
+                                format!("is not a valid name: {rule}"),
+                            );
                             continue;
                         }
                         self.shape(&entry.value, value, &child);
@@ -768,12 +804,18 @@ impl Validator<'_> {
         }
     }
 
-    fn formatted<T>(&mut self, node: &Node, path: &FieldPath, check: impl Fn(&str) -> Result<T, String>) {
+    fn formatted<T>(
+        &mut self,
+        node: &Node,
+        path: &FieldPath,
+        check: impl Fn(&str) -> Result<T, String>,
+    ) {
         match node.as_str() {
             None => self.report.problem(path, node.line, "must be a string"),
             Some(text) => {
                 if let Err(message) = check(text) {
-                    self.report.problem(path, node.line, format!("is invalid: {message}"));
+                    self.report
+                        .problem(path, node.line, format!("is invalid: {message}"));
                 }
             }
         }
@@ -781,13 +823,19 @@ impl Validator<'_> {
 
     fn one_of(&mut self, node: &Node, alts: &[Alt], path: &FieldPath) {
         let available: Vec<&Alt> = alts.iter().filter(|a| a.since <= self.minor).collect();
-        if let Some(chosen) = available.iter().find(|a| kind_accepts(&a.shape, &node.value)) {
+        if let Some(chosen) = available
+            .iter()
+            .find(|a| kind_accepts(&a.shape, &node.value))
+        {
             self.shape(node, &chosen.shape, path);
             return;
         }
         let wanted: Vec<String> = available.iter().map(|a| describe(&a.shape)).collect();
         let mut message = format!("must be {}", join_or(&wanted));
-        if let Some(later) = alts.iter().find(|a| a.since > self.minor && kind_accepts(&a.shape, &node.value)) {
+        if let Some(later) = alts
+            .iter()
+            .find(|a| a.since > self.minor && kind_accepts(&a.shape, &node.value))
+        {
             message.push_str(&format!(
                 "; {} here needs Compose file version 3.{} or later",
                 describe(&later.shape),
@@ -828,7 +876,10 @@ impl Validator<'_> {
                 }
                 continue;
             }
-            if object.open || (std::ptr::eq(object, &SERVICE) && FORBIDDEN.iter().any(|(k, _)| *k == entry.key)) {
+            if object.open
+                || (std::ptr::eq(object, &SERVICE)
+                    && FORBIDDEN.iter().any(|(k, _)| *k == entry.key))
+            {
                 continue;
             }
             self.report.problem(
@@ -839,7 +890,8 @@ impl Validator<'_> {
         }
         for required in object.required {
             if !entries.iter().any(|e| e.key == *required) {
-                self.report.problem(path, node.line, format!("needs the key `{required}`"));
+                self.report
+                    .problem(path, node.line, format!("needs the key `{required}`"));
             }
         }
     }
@@ -880,7 +932,12 @@ fn scalar_accepts(kind: Scalar, value: &Value) -> bool {
 fn kind_accepts(shape: &Shape, value: &Value) -> bool {
     match shape {
         Shape::Any => true,
-        Shape::Str | Shape::Duration | Shape::Bytes | Shape::Cpus | Shape::Enum(_) | Shape::EnumIgnoreCase(_) => {
+        Shape::Str
+        | Shape::Duration
+        | Shape::Bytes
+        | Shape::Cpus
+        | Shape::Enum(_)
+        | Shape::EnumIgnoreCase(_) => {
             matches!(value, Value::Str(_))
         }
         Shape::Int | Shape::UInt => integer(value).is_some(),
@@ -898,9 +955,12 @@ fn kind_accepts(shape: &Shape, value: &Value) -> bool {
 fn describe(shape: &Shape) -> String {
     match shape {
         Shape::Any => "anything".into(),
-        Shape::Str | Shape::Duration | Shape::Bytes | Shape::Cpus | Shape::Enum(_) | Shape::EnumIgnoreCase(_) => {
-            "a string".into()
-        }
+        Shape::Str
+        | Shape::Duration
+        | Shape::Bytes
+        | Shape::Cpus
+        | Shape::Enum(_)
+        | Shape::EnumIgnoreCase(_) => "a string".into(),
         Shape::Int | Shape::UInt => "an integer".into(),
         Shape::Num | Shape::WholeNum => "a number".into(),
         Shape::Bool => "a boolean".into(),
@@ -995,66 +1055,174 @@ mod tests {
     #[test]
     fn each_rule_reports_its_message_and_line() {
         let cases: &[(&str, &str)] = &[
-            ("    foo: 1\n", "c.yml:4: services.web.foo is not a known key here; check its spelling and indentation"),
-            ("    read_only: \"yes\"\n", "c.yml:4: services.web.read_only must be a boolean (true or false)"),
-            ("    deploy:\n      replicas: \"3\"\n", "c.yml:5: services.web.deploy.replicas must be an integer"),
-            ("    deploy:\n      replicas: -1\n", "c.yml:5: services.web.deploy.replicas must be an integer of 0 or more"),
-            ("    deploy:\n      mode: daemon\n", "c.yml:5: services.web.deploy.mode must be one of \"replicated\", \"global\", \"replicated-job\", \"global-job\" (it is \"daemon\")"),
-            ("    deploy:\n      restart_policy: {condition: always}\n", "c.yml:5: services.web.deploy.restart_policy.condition must be one of \"none\", \"on-failure\", \"any\" (it is \"always\")"),
-            ("    command: 1\n", "c.yml:4: services.web.command must be a string or a list of strings"),
-            ("    environment: \"A=1\"\n", "c.yml:4: services.web.environment must be a mapping or a list of strings"),
-            ("    environment: {A: true}\n", "c.yml:4: services.web.environment.A must be a string, a number or null"),
-            ("    cap_add: [A, B, A]\n", "c.yml:4: services.web.cap_add[2] repeats item 0; the items of this list must be unique"),
-            ("    stop_grace_period: 10\n", "c.yml:4: services.web.stop_grace_period must be a string"),
-            ("    stop_grace_period: 1x\n", "c.yml:4: services.web.stop_grace_period is invalid: \"1x\" is not a duration: unknown unit \"x\" (use h, m, s, ms, us or ns)"),
-            ("    deploy:\n      resources:\n        limits: {memory: 12q}\n", "c.yml:6: services.web.deploy.resources.limits.memory is invalid: \"12q\" has an unknown unit \"q\": use b, k, m, g, t or p (binary multiples)"),
-            ("    deploy:\n      resources:\n        limits: {cpus: 0.5}\n", "c.yml:6: services.web.deploy.resources.limits.cpus must be a string"),
-            ("    ports: [1.5]\n", "c.yml:4: services.web.ports[0] must be an integer, a string or a mapping"),
-            ("    ports: [{target: 80, foo: 1}]\n", "c.yml:4: services.web.ports[0].foo is not a known key here; check its spelling and indentation"),
-            ("    volumes: [{source: a, target: /a}]\n", "c.yml:4: services.web.volumes[0] needs the key `type`"),
-            ("    ulimits: {nofile: {soft: 1}}\n", "c.yml:4: services.web.ulimits.nofile needs the key `hard`"),
-            ("    ulimits: {NOFILE: 1}\n", "c.yml:4: services.web.ulimits.NOFILE is not a valid name: use lowercase letters only"),
-            ("    networks: {front: 1}\n", "c.yml:4: services.web.networks.front must be a mapping or null"),
-            ("    healthcheck: {retries: 1.5}\n", "c.yml:4: services.web.healthcheck.retries must be a whole number of 0 or more"),
+            (
+                "    foo: 1\n",
+                "c.yml:4: services.web.foo is not a known key here; check its spelling and indentation",
+            ),
+            (
+                "    read_only: \"yes\"\n",
+                "c.yml:4: services.web.read_only must be a boolean (true or false)",
+            ),
+            (
+                "    deploy:\n      replicas: \"3\"\n",
+                "c.yml:5: services.web.deploy.replicas must be an integer",
+            ),
+            (
+                "    deploy:\n      replicas: -1\n",
+                "c.yml:5: services.web.deploy.replicas must be an integer of 0 or more",
+            ),
+            (
+                "    deploy:\n      mode: daemon\n",
+                "c.yml:5: services.web.deploy.mode must be one of \"replicated\", \"global\", \"replicated-job\", \"global-job\" (it is \"daemon\")",
+            ),
+            (
+                "    deploy:\n      restart_policy: {condition: always}\n",
+                "c.yml:5: services.web.deploy.restart_policy.condition must be one of \"none\", \"on-failure\", \"any\" (it is \"always\")",
+            ),
+            (
+                "    command: 1\n",
+                "c.yml:4: services.web.command must be a string or a list of strings",
+            ),
+            (
+                "    environment: \"A=1\"\n",
+                "c.yml:4: services.web.environment must be a mapping or a list of strings",
+            ),
+            (
+                "    environment: {A: true}\n",
+                "c.yml:4: services.web.environment.A must be a string, a number or null",
+            ),
+            (
+                "    cap_add: [A, B, A]\n",
+                "c.yml:4: services.web.cap_add[2] repeats item 0; the items of this list must be unique",
+            ),
+            (
+                "    stop_grace_period: 10\n",
+                "c.yml:4: services.web.stop_grace_period must be a string",
+            ),
+            (
+                "    stop_grace_period: 1x\n",
+                "c.yml:4: services.web.stop_grace_period is invalid: \"1x\" is not a duration: unknown unit \"x\" (use h, m, s, ms, us or ns)",
+            ),
+            (
+                "    deploy:\n      resources:\n        limits: {memory: 12q}\n",
+                "c.yml:6: services.web.deploy.resources.limits.memory is invalid: \"12q\" has an unknown unit \"q\": use b, k, m, g, t or p (binary multiples)",
+            ),
+            (
+                "    deploy:\n      resources:\n        limits: {cpus: 0.5}\n",
+                "c.yml:6: services.web.deploy.resources.limits.cpus must be a string",
+            ),
+            (
+                "    ports: [1.5]\n",
+                "c.yml:4: services.web.ports[0] must be an integer, a string or a mapping",
+            ),
+            (
+                "    ports: [{target: 80, foo: 1}]\n",
+                "c.yml:4: services.web.ports[0].foo is not a known key here; check its spelling and indentation",
+            ),
+            (
+                "    volumes: [{source: a, target: /a}]\n",
+                "c.yml:4: services.web.volumes[0] needs the key `type`",
+            ),
+            (
+                "    ulimits: {nofile: {soft: 1}}\n",
+                "c.yml:4: services.web.ulimits.nofile needs the key `hard`",
+            ),
+            (
+                "    ulimits: {NOFILE: 1}\n",
+                "c.yml:4: services.web.ulimits.NOFILE is not a valid name: use lowercase letters only",
+            ),
+            (
+                "    networks: {front: 1}\n",
+                "c.yml:4: services.web.networks.front must be a mapping or null",
+            ),
+            (
+                "    healthcheck: {retries: 1.5}\n",
+                "c.yml:4: services.web.healthcheck.retries must be a whole number of 0 or more",
+            ),
         ];
         for (body, want) in cases {
-            assert_eq!(problems(&service(body), 13), vec![(*want).to_owned()], "{body}");
+            assert_eq!(
+                problems(&service(body), 13),
+                vec![(*want).to_owned()],
+                "{body}"
+            );
         }
     }
 
     #[test]
     fn keys_newer_than_the_file_version_name_the_version_they_need() {
         let cases: &[(&str, u8, &str)] = &[
-            ("    init: true\n", 6, "c.yml:4: services.web.init needs Compose file version 3.7 or later (this file is version 3.6); raise `version` or remove the key"),
-            ("    x-foo: 1\n", 6, "c.yml:4: services.web.x-foo is an extension key, which needs Compose file version 3.7 or later here (this file is version 3.6)"),
-            ("    ports: [{target: 80}]\n", 1, "c.yml:4: services.web.ports[0] must be an integer or a string; a mapping here needs Compose file version 3.2 or later"),
-            ("    secrets: []\n", 0, "c.yml:4: services.web.secrets needs Compose file version 3.1 or later (this file is version 3.0); raise `version` or remove the key"),
+            (
+                "    init: true\n",
+                6,
+                "c.yml:4: services.web.init needs Compose file version 3.7 or later (this file is version 3.6); raise `version` or remove the key",
+            ),
+            (
+                "    x-foo: 1\n",
+                6,
+                "c.yml:4: services.web.x-foo is an extension key, which needs Compose file version 3.7 or later here (this file is version 3.6)",
+            ),
+            (
+                "    ports: [{target: 80}]\n",
+                1,
+                "c.yml:4: services.web.ports[0] must be an integer or a string; a mapping here needs Compose file version 3.2 or later",
+            ),
+            (
+                "    secrets: []\n",
+                0,
+                "c.yml:4: services.web.secrets needs Compose file version 3.1 or later (this file is version 3.0); raise `version` or remove the key",
+            ),
         ];
         for (body, minor, want) in cases {
-            assert_eq!(problems(&service(body), *minor), vec![(*want).to_owned()], "{body}");
+            assert_eq!(
+                problems(&service(body), *minor),
+                vec![(*want).to_owned()],
+                "{body}"
+            );
         }
-        assert_eq!(problems(&service("    init: true\n"), 7), Vec::<String>::new());
+        assert_eq!(
+            problems(&service("    init: true\n"), 7),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn top_level_rules() {
         let cases: &[(&str, &str)] = &[
             ("services: []\n", "c.yml:1: services must be a mapping"),
-            ("services:\n  web:\n", "c.yml:2: services.web must be a mapping"),
-            ("services:\n  \"my web\": {image: x}\n", "c.yml:2: services.my web is not a valid name: use letters, digits, '.', '_' and '-' only"),
+            (
+                "services:\n  web:\n",
+                "c.yml:2: services.web must be a mapping",
+            ),
+            (
+                "services:\n  \"my web\": {image: x}\n",
+                "c.yml:2: services.my web is not a valid name: use letters, digits, '.', '_' and '-' only",
+            ),
             ("version: 3.8\n", "c.yml:1: version must be a string"),
-            ("foo: 1\n", "c.yml:1: foo is not a known key here; check its spelling and indentation"),
+            (
+                "foo: 1\n",
+                "c.yml:1: foo is not a known key here; check its spelling and indentation",
+            ),
             ("secrets:\n  s:\n", "c.yml:2: secrets.s must be a mapping"),
-            ("networks:\n  n: {foo: 1}\n", "c.yml:2: networks.n.foo is not a known key here; check its spelling and indentation"),
+            (
+                "networks:\n  n: {foo: 1}\n",
+                "c.yml:2: networks.n.foo is not a known key here; check its spelling and indentation",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(problems(text, 13), vec![(*want).to_owned()], "{text}");
         }
-        assert_eq!(problems("networks:\n  n:\nvolumes:\n  v:\nx-a: 1\n", 13), Vec::<String>::new());
+        assert_eq!(
+            problems("networks:\n  n:\nvolumes:\n  v:\nx-a: 1\n", 13),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn forbidden_keys_are_left_to_their_own_check() {
-        assert_eq!(problems(&service("    extends: x\n    mem_limit: 1g\n"), 13), Vec::<String>::new());
+        assert_eq!(
+            problems(&service("    extends: x\n    mem_limit: 1g\n"), 13),
+            Vec::<String>::new()
+        );
     }
 }

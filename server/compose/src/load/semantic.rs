@@ -53,7 +53,9 @@ pub(crate) fn check(file: &ComposeFile, locator: &Locator) -> Vec<Problem> {
             if network != "default" && !file.networks.contains_key(network) {
                 problem(
                     at.key("networks").key(network),
-                    format!("is a network that is not declared: add `{network}` under the top-level `networks`"),
+                    format!(
+                        "is a network that is not declared: add `{network}` under the top-level `networks`"
+                    ),
                 );
             }
         }
@@ -88,12 +90,16 @@ pub(crate) fn check(file: &ComposeFile, locator: &Locator) -> Vec<Problem> {
         }
         let mut published: Vec<(u32, &str)> = Vec::new();
         for (i, port) in service.ports.iter().enumerate() {
-            let Some(number) = port.published else { continue };
+            let Some(number) = port.published else {
+                continue;
+            };
             let protocol = port.protocol.as_deref().unwrap_or("tcp");
             if published.contains(&(number, protocol)) {
                 problem(
                     at.key("ports").index(i),
-                    format!("publishes {number}/{protocol} a second time; each published port can be used once"),
+                    format!(
+                        "publishes {number}/{protocol} a second time; each published port can be used once"
+                    ),
                 );
             }
             published.push((number, protocol));
@@ -121,7 +127,9 @@ pub(crate) fn check(file: &ComposeFile, locator: &Locator) -> Vec<Problem> {
         {
             problem(
                 FieldPath::root().key("volumes").key(key).key("name"),
-                format!("{name:?} is not a valid volume name: use letters, digits, '_', '.' and '-', starting with a letter or digit"),
+                format!(
+                    "{name:?} is not a valid volume name: use letters, digits, '_', '.' and '-', starting with a letter or digit"
+                ),
             );
         }
     }
@@ -132,7 +140,9 @@ pub(crate) fn check(file: &ComposeFile, locator: &Locator) -> Vec<Problem> {
 /// The key follows `<stack>_`, so it may start with `-` or `_`.
 fn is_service_name(key: &str) -> bool {
     !key.is_empty()
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && key.as_bytes()[key.len() - 1].is_ascii_alphanumeric()
 }
 
@@ -143,7 +153,9 @@ fn is_object_name(name: &str) -> bool {
         && bytes.len() <= 64
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Docker's rule for volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
@@ -151,7 +163,9 @@ fn is_volume_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     bytes.len() >= 2
         && bytes[0].is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 #[cfg(test)]
@@ -160,16 +174,34 @@ mod tests {
 
     #[test]
     fn name_rules() {
-        let services = [("web", true), ("web-1", true), ("_web", true), ("web.app", false), ("web-", false), ("", false)];
+        let services = [
+            ("web", true),
+            ("web-1", true),
+            ("_web", true),
+            ("web.app", false),
+            ("web-", false),
+            ("", false),
+        ];
         for (name, ok) in services {
             assert_eq!(is_service_name(name), ok, "{name}");
         }
-        let objects = [("site.conf", true), ("a", true), ("-a", false), ("a-", false), ("a b", false)];
+        let objects = [
+            ("site.conf", true),
+            ("a", true),
+            ("-a", false),
+            ("a-", false),
+            ("a b", false),
+        ];
         for (name, ok) in objects {
             assert_eq!(is_object_name(name), ok, "{name}");
         }
         assert!(!is_object_name(&"a".repeat(65)));
-        let volumes = [("data", true), ("d", false), ("_data", false), ("data.1-x_y", true)];
+        let volumes = [
+            ("data", true),
+            ("d", false),
+            ("_data", false),
+            ("data.1-x_y", true),
+        ];
         for (name, ok) in volumes {
             assert_eq!(is_volume_name(name), ok, "{name}");
         }

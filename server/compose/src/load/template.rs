@@ -37,7 +37,10 @@ pub(crate) struct Substituted {
 }
 
 /// Substitutes every expression of `template` from `variables`.
-pub(crate) fn substitute(template: &str, variables: &Variables) -> Result<Substituted, TemplateError> {
+pub(crate) fn substitute(
+    template: &str,
+    variables: &Variables,
+) -> Result<Substituted, TemplateError> {
     let mut text = String::with_capacity(template.len());
     let mut unset = Vec::new();
     let mut error = None;
@@ -171,10 +174,15 @@ mod tests {
     use super::*;
 
     fn vars() -> Variables {
-        [("TAG", "1.2"), ("EMPTY", ""), ("NAME", "web"), ("A_1", "a1")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+        [
+            ("TAG", "1.2"),
+            ("EMPTY", ""),
+            ("NAME", "web"),
+            ("A_1", "a1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
     }
 
     fn ok(template: &str) -> String {
@@ -232,8 +240,15 @@ mod tests {
 
     #[test]
     fn invalid_templates_are_errors() {
-        for template in ["$", "a $ b", "$1", "${}", "${TAG", "${TAG:x}", "${TAG:}", "${-x}", "$-", "${ TAG}", "$TAG $"] {
-            assert_eq!(substitute(template, &vars()), Err(TemplateError::Invalid), "{template}");
+        for template in [
+            "$", "a $ b", "$1", "${}", "${TAG", "${TAG:x}", "${TAG:}", "${-x}", "$-", "${ TAG}",
+            "$TAG $",
+        ] {
+            assert_eq!(
+                substitute(template, &vars()),
+                Err(TemplateError::Invalid),
+                "{template}"
+            );
         }
     }
 

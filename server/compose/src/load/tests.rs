@@ -32,7 +32,11 @@ impl Project {
         self.load_many(&[("c.yml", text)], variables)
     }
 
-    fn load_many(&self, files: &[(&str, &str)], variables: &[(&str, &str)]) -> Result<Loaded, LoadError> {
+    fn load_many(
+        &self,
+        files: &[(&str, &str)],
+        variables: &[(&str, &str)],
+    ) -> Result<Loaded, LoadError> {
         let sources: Vec<ComposeSource> = files
             .iter()
             .map(|(name, text)| ComposeSource {
@@ -40,7 +44,10 @@ impl Project {
                 text: (*text).to_owned(),
             })
             .collect();
-        let variables: Variables = variables.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let variables: Variables = variables
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         load_sources(&sources, &variables)
     }
 }
@@ -139,17 +146,30 @@ configs:
     let loaded = project
         .load(
             text,
-            &[("HTTPS_PORT", "8443"), ("RETRIES", "3"), ("REPLICAS", "2"), ("FROM_VARS", "v"), ("BARE", "b")],
+            &[
+                ("HTTPS_PORT", "8443"),
+                ("RETRIES", "3"),
+                ("REPLICAS", "2"),
+                ("FROM_VARS", "v"),
+                ("BARE", "b"),
+            ],
         )
         .unwrap();
     let file = &loaded.file;
     let web = &file.services["web"];
     assert_eq!(web.image.as_deref(), Some("registry:5000/web:latest"));
-    assert_eq!(web.command, Some(vec![s("sh"), s("-c"), s("echo \"$HOME\"; sleep 1")]));
+    assert_eq!(
+        web.command,
+        Some(vec![s("sh"), s("-c"), s("echo \"$HOME\"; sleep 1")])
+    );
     assert_eq!(web.entrypoint, Some(vec![s("/init")]));
     assert_eq!(web.restart.as_deref(), Some("no"));
     assert_eq!(web.labels.get("team").map(String::as_str), Some("web"));
-    let env: Vec<(&str, Option<&str>)> = web.environment.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+    let env: Vec<(&str, Option<&str>)> = web
+        .environment
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_deref()))
+        .collect();
     assert_eq!(
         env,
         [
@@ -209,7 +229,10 @@ configs:
             },
         ]
     );
-    assert_eq!(web.networks.as_ref().unwrap().keys().collect::<Vec<_>>(), ["front"]);
+    assert_eq!(
+        web.networks.as_ref().unwrap().keys().collect::<Vec<_>>(),
+        ["front"]
+    );
     assert_eq!(
         web.secrets,
         [
@@ -226,19 +249,34 @@ configs:
         ]
     );
     let healthcheck = web.healthcheck.as_ref().unwrap();
-    assert_eq!(healthcheck.test, Some(vec![s("CMD-SHELL"), s("curl -f localhost")]));
-    assert_eq!((healthcheck.interval.as_deref(), healthcheck.retries), (Some("30s"), Some(3)));
+    assert_eq!(
+        healthcheck.test,
+        Some(vec![s("CMD-SHELL"), s("curl -f localhost")])
+    );
+    assert_eq!(
+        (healthcheck.interval.as_deref(), healthcheck.retries),
+        (Some("30s"), Some(3))
+    );
     assert_eq!(web.extra_hosts, [s("other:10.0.0.1"), s("somehost:::1")]);
     assert_eq!(web.sysctls["net.core.somaxconn"], "1024");
-    assert_eq!((web.ulimits["nofile"].soft, web.ulimits["nofile"].hard), (10, 20));
-    assert_eq!((web.ulimits["nproc"].soft, web.ulimits["nproc"].hard), (5, 5));
+    assert_eq!(
+        (web.ulimits["nofile"].soft, web.ulimits["nofile"].hard),
+        (10, 20)
+    );
+    assert_eq!(
+        (web.ulimits["nproc"].soft, web.ulimits["nproc"].hard),
+        (5, 5)
+    );
     let logging = web.logging.as_ref().unwrap();
     assert_eq!(logging.options["max-file"], "3");
     let deploy = web.deploy.as_ref().unwrap();
     assert_eq!(deploy.replicas, Some(2));
     assert_eq!(deploy.endpoint_mode.as_deref(), Some("dnsrr"));
     let limits = deploy.resources.limits.as_ref().unwrap();
-    assert_eq!((limits.cpus.as_deref(), limits.memory), (Some("0.5"), Some(536_870_912)));
+    assert_eq!(
+        (limits.cpus.as_deref(), limits.memory),
+        (Some("0.5"), Some(536_870_912))
+    );
     assert_eq!(deploy.update_config.as_ref().unwrap().parallelism, Some(2));
     assert_eq!(deploy.placement.constraints, [s("node.role == manager")]);
     assert_eq!(deploy.placement.preferences, [s("node.labels.zone")]);
@@ -247,16 +285,33 @@ configs:
     assert!(front.external);
     assert_eq!(front.name.as_deref(), Some("edge"));
     let db = &file.secrets["db"];
-    assert_eq!(db.file.as_deref(), Some(project.path("secrets/db.txt").as_path()));
+    assert_eq!(
+        db.file.as_deref(),
+        Some(project.path("secrets/db.txt").as_path())
+    );
     assert_eq!(db.content.as_deref(), Some(&b"hunter2"[..]));
     assert_eq!(file.configs["site"].labels["a"], "1");
     assert_eq!(
         file.files_read,
-        [project.path("web.env"), project.path("secrets/db.txt"), project.path("site.conf")]
+        [
+            project.path("web.env"),
+            project.path("secrets/db.txt"),
+            project.path("site.conf")
+        ]
     );
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
-    assert!(warnings.iter().any(|w| w.contains("services.web.restart: is not a swarm option")), "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("networks.front.external.name: is deprecated")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("services.web.restart: is not a swarm option")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("networks.front.external.name: is deprecated")),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -264,38 +319,132 @@ fn each_problem_is_reported_with_its_file_line_and_path() {
     let project = Project::new(&[("exists.txt", "x")]);
     let web = |body: &str| format!("services:\n  web:\n    image: nginx\n{body}");
     let cases: Vec<(String, &str)> = vec![
-        (s("version: \"2.4\"\nservices: {}\n"), "c.yml:1: version \"2.4\" is not supported: docker stack deploy reads Compose file versions 3.0 to 3.13 (or no version, for the newest); version 2 files need converting"),
-        (s("version: \"3.14\"\n"), "c.yml:1: version \"3.14\" is not supported: docker stack deploy reads Compose file versions 3.0 to 3.13 (or no version, for the newest); version 2 files need converting"),
-        (s("version: \"${V}\"\n"), "c.yml:1: version \"${V}\" is not supported: docker stack deploy reads Compose file versions 3.0 to 3.13 (or no version, for the newest); version 2 files need converting"),
-        (s("version: 3.8\n"), "c.yml:1: version must be a string: quote it, like \"3.8\""),
-        (s(""), "c.yml: is empty: a Compose file is a mapping with `services`"),
-        (s("- a\n"), "c.yml:1: must be a mapping at the top level (with `services`, `networks`...)"),
-        (s("services:\n  web:\n    image: x\n  web:\n    image: y\n"), "c.yml:4: mapping key \"web\" already defined at line 2"),
-        (web("    extends: base\n"), "c.yml:4: services.web.extends is not supported by docker stack deploy: Support for `extends` is not implemented yet."),
-        (web("    cpu_shares: 2\n"), "c.yml:4: services.web.cpu_shares is not supported by docker stack deploy: Set resource limits using deploy.resources"),
-        (s("services:\n  web:\n    command: x\n"), "c.yml:2: services.web.image is missing: docker stack deploy only runs images, so build and push the image, then name it here"),
-        (s("services:\n  web:\n    image: Nginx\n"), "c.yml:3: services.web.image has uppercase letters in the repository name: repository names must be lowercase (\"Nginx\")"),
-        (s("services:\n  web.app:\n    image: x\n"), "c.yml:2: services.web.app is not a valid service name: swarm service names use letters, digits, '-' and '_', and end with a letter or digit"),
-        (web("    networks: [front]\n"), "c.yml:4: services.web.networks.front is a network that is not declared: add `front` under the top-level `networks`"),
-        (web("    volumes: [\"data:/data\"]\n"), "c.yml:4: services.web.volumes[0] uses the volume \"data\", which is not declared: add it under the top-level `volumes` (or write a path starting with ./ or / for a bind mount)"),
-        (web("    secrets:\n      - s\n"), "c.yml:5: services.web.secrets[0] uses the secret \"s\", which is not declared: add it under the top-level `secrets`"),
-        (web("    configs: [c]\n"), "c.yml:4: services.web.configs[0] uses the config \"c\", which is not declared: add it under the top-level `configs`"),
-        (web("    deploy:\n      mode: global\n      replicas: 2\n"), "c.yml:6: services.web.deploy.replicas can only be used with replicated or replicated-job mode: a global service runs one task per node"),
+        (
+            s("version: \"2.4\"\nservices: {}\n"),
+            "c.yml:1: version \"2.4\" is not supported: docker stack deploy reads Compose file versions 3.0 to 3.13 (or no version, for the newest); version 2 files need converting",
+        ),
+        (
+            s("version: \"3.14\"\n"),
+            "c.yml:1: version \"3.14\" is not supported: docker stack deploy reads Compose file versions 3.0 to 3.13 (or no version, for the newest); version 2 files need converting",
+        ),
+        (
+            s("version: \"${V}\"\n"),
+            "c.yml:1: version \"${V}\" is not supported: docker stack deploy reads Compose file versions 3.0 to 3.13 (or no version, for the newest); version 2 files need converting",
+        ),
+        (
+            s("version: 3.8\n"),
+            "c.yml:1: version must be a string: quote it, like \"3.8\"",
+        ),
+        (
+            s(""),
+            "c.yml: is empty: a Compose file is a mapping with `services`",
+        ),
+        (
+            s("- a\n"),
+            "c.yml:1: must be a mapping at the top level (with `services`, `networks`...)",
+        ),
+        (
+            s("services:\n  web:\n    image: x\n  web:\n    image: y\n"),
+            "c.yml:4: mapping key \"web\" already defined at line 2",
+        ),
+        (
+            web("    extends: base\n"),
+            "c.yml:4: services.web.extends is not supported by docker stack deploy: Support for `extends` is not implemented yet.",
+        ),
+        (
+            web("    cpu_shares: 2\n"),
+            "c.yml:4: services.web.cpu_shares is not supported by docker stack deploy: Set resource limits using deploy.resources",
+        ),
+        (
+            s("services:\n  web:\n    command: x\n"),
+            "c.yml:2: services.web.image is missing: docker stack deploy only runs images, so build and push the image, then name it here",
+        ),
+        (
+            s("services:\n  web:\n    image: Nginx\n"),
+            "c.yml:3: services.web.image has uppercase letters in the repository name: repository names must be lowercase (\"Nginx\")",
+        ),
+        (
+            s("services:\n  web.app:\n    image: x\n"),
+            "c.yml:2: services.web.app is not a valid service name: swarm service names use letters, digits, '-' and '_', and end with a letter or digit",
+        ),
+        (
+            web("    networks: [front]\n"),
+            "c.yml:4: services.web.networks.front is a network that is not declared: add `front` under the top-level `networks`",
+        ),
+        (
+            web("    volumes: [\"data:/data\"]\n"),
+            "c.yml:4: services.web.volumes[0] uses the volume \"data\", which is not declared: add it under the top-level `volumes` (or write a path starting with ./ or / for a bind mount)",
+        ),
+        (
+            web("    secrets:\n      - s\n"),
+            "c.yml:5: services.web.secrets[0] uses the secret \"s\", which is not declared: add it under the top-level `secrets`",
+        ),
+        (
+            web("    configs: [c]\n"),
+            "c.yml:4: services.web.configs[0] uses the config \"c\", which is not declared: add it under the top-level `configs`",
+        ),
+        (
+            web("    deploy:\n      mode: global\n      replicas: 2\n"),
+            "c.yml:6: services.web.deploy.replicas can only be used with replicated or replicated-job mode: a global service runs one task per node",
+        ),
         (web("    env_file: missing.env\n"), ""),
-        (web("    ports: [\"80:abc\"]\n"), "c.yml:4: services.web.ports[0] is not a valid port: invalid container port: abc"),
-        (web("    ports: [\"80:80\", \"80:80/udp\", \"80:81\"]\n"), "c.yml:4: services.web.ports[2] publishes 80/tcp a second time; each published port can be used once"),
-        (web("    volumes: [\"~/x:/x\"]\n"), "c.yml:4: services.web.volumes[0] cannot expand `~` in \"~/x\": HOME is not among the variables; use an absolute path"),
-        (web("    volumes: [{type: bind, target: /x}]\n"), "c.yml:4: services.web.volumes[0] is a bind mount without a source: name a host path"),
-        (web("    restart: sometimes\n"), "c.yml:4: services.web.restart is not a restart policy (\"sometimes\"): use \"no\", \"always\", \"unless-stopped\" or \"on-failure[:max-retries]\""),
-        (web("    healthcheck:\n      test: [\"CMD\", \"true\"]\n      disable: true\n"), "c.yml:6: services.web.healthcheck sets both `test` and `disable: true`; keep one of them"),
-        (web("    command: \"echo 'unclosed\"\n"), "c.yml:4: services.web.command cannot be split into words: it has a quote that is never closed"),
-        (web("    image: \"x$\"\n"), ""),
-        (s("services: {}\nsecrets:\n  s:\n    labels: {a: b}\n"), "c.yml:3: secrets.s needs a `file`, `external: true` or a `driver`: there is nothing to create the secret from"),
+        (
+            web("    ports: [\"80:abc\"]\n"),
+            "c.yml:4: services.web.ports[0] is not a valid port: invalid container port: abc",
+        ),
+        (
+            web("    ports: [\"80:80\", \"80:80/udp\", \"80:81\"]\n"),
+            "c.yml:4: services.web.ports[2] publishes 80/tcp a second time; each published port can be used once",
+        ),
+        (
+            web("    volumes: [\"~/x:/x\"]\n"),
+            "c.yml:4: services.web.volumes[0] cannot expand `~` in \"~/x\": HOME is not among the variables; use an absolute path",
+        ),
+        (
+            web("    volumes: [{type: bind, target: /x}]\n"),
+            "c.yml:4: services.web.volumes[0] is a bind mount without a source: name a host path",
+        ),
+        (
+            web("    restart: sometimes\n"),
+            "c.yml:4: services.web.restart is not a restart policy (\"sometimes\"): use \"no\", \"always\", \"unless-stopped\" or \"on-failure[:max-retries]\"",
+        ),
+        (
+            web("    healthcheck:\n      test: [\"CMD\", \"true\"]\n      disable: true\n"),
+            "c.yml:6: services.web.healthcheck sets both `test` and `disable: true`; keep one of them",
+        ),
+        (
+            web("    command: \"echo 'unclosed\"\n"),
+            "c.yml:4: services.web.command cannot be split into words: it has a quote that is never closed",
+        ),
+        (
+            s("services:\n  web:\n    image: \"x$\"\n"),
+            "c.yml:3: services.web.image has an invalid interpolation format: \"x$\"; you may need to escape any $ with another $",
+        ),
+        (
+            s("services:\n  web:\n    image: x\n    deploy:\n      replicas: \"${N}\"\n"),
+            "c.yml:5: services.web.deploy.replicas must be an integer, but it is \"\" after interpolation",
+        ),
+        (
+            s("services: {}\nsecrets:\n  s:\n    labels: {a: b}\n"),
+            "c.yml:3: secrets.s needs a `file`, `external: true` or a `driver`: there is nothing to create the secret from",
+        ),
         (s("services: {}\nsecrets:\n  s:\n    file: nope.txt\n"), ""),
-        (s("services: {}\nsecrets:\n  s:\n    file: exists.txt\n    driver: vault\n"), "c.yml:4: secrets.s.file conflicts with `driver` (secret.driver and secret.file conflict; only use secret.driver)"),
-        (s("services: {}\nconfigs:\n  c:\n    name: -bad\n    file: exists.txt\n"), "c.yml:4: configs.c.name \"-bad\" is not a valid name: use up to 64 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"),
-        (s("services: {}\nvolumes:\n  v:\n    external: true\n    driver: local\n"), "c.yml:5: volumes.v.driver cannot be set on an external volume (conflicting parameters \"external\" and \"driver\"): the volume is managed outside the stack"),
-        (s("services: {}\nnetworks:\n  n:\n    name: a\n    external: {name: b}\n"), "c.yml:5: networks.n.external.name conflicts with `name` (network.external.name and network.name conflict; only use network.name)"),
+        (
+            s("services: {}\nsecrets:\n  s:\n    file: exists.txt\n    driver: vault\n"),
+            "c.yml:4: secrets.s.file conflicts with `driver` (secret.driver and secret.file conflict; only use secret.driver)",
+        ),
+        (
+            s("services: {}\nconfigs:\n  c:\n    name: -bad\n    file: exists.txt\n"),
+            "c.yml:4: configs.c.name \"-bad\" is not a valid name: use up to 64 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+        ),
+        (
+            s("services: {}\nvolumes:\n  v:\n    external: true\n    driver: local\n"),
+            "c.yml:5: volumes.v.driver cannot be set on an external volume (conflicting parameters \"external\" and \"driver\"): the volume is managed outside the stack",
+        ),
+        (
+            s("services: {}\nnetworks:\n  n:\n    name: a\n    external: {name: b}\n"),
+            "c.yml:5: networks.n.external.name conflicts with `name` (network.external.name and network.name conflict; only use network.name)",
+        ),
     ];
     for (text, want) in cases {
         let got = problems(project.load(&text, &[]));
@@ -309,7 +458,10 @@ fn each_problem_is_reported_with_its_file_line_and_path() {
     let path = project.path("missing.env");
     assert_eq!(
         missing,
-        [format!("c.yml:4: services.web.env_file[0] cannot read env file {}: no such file", path.display())]
+        [format!(
+            "c.yml:4: services.web.env_file[0] cannot read env file {}: no such file",
+            path.display()
+        )]
     );
 }
 
@@ -355,9 +507,15 @@ fn warnings_are_what_the_cli_would_print() {
 #[test]
 fn home_in_the_variables_expands_tilde() {
     let loaded = Project::new(&[])
-        .load("services:\n  web:\n    image: x\n    volumes: [\"~/data:/data\"]\n", &[("HOME", "/home/me")])
+        .load(
+            "services:\n  web:\n    image: x\n    volumes: [\"~/data:/data\"]\n",
+            &[("HOME", "/home/me")],
+        )
         .unwrap();
-    assert_eq!(loaded.file.services["web"].volumes[0].source.as_deref(), Some("/home/me/data"));
+    assert_eq!(
+        loaded.file.services["web"].volumes[0].source.as_deref(),
+        Some("/home/me/data")
+    );
 }
 
 #[test]
@@ -365,7 +523,9 @@ fn several_files_merge_and_resolve_paths_against_the_first_files_folder() {
     let project = Project::new(&[("a.env", "A=1\n"), ("sub/b.env", "B=2\n")]);
     let first = "version: \"3.8\"\nservices:\n  web:\n    image: web:1\n    env_file: a.env\n    ports: [\"80:80\"]\n";
     let second = "version: \"3.8\"\nservices:\n  web:\n    image: web:2\n    env_file: sub/b.env\n    ports: [\"443:443\"]\n  db:\n    image: db\n";
-    let loaded = project.load_many(&[("c.yml", first), ("sub/override.yml", second)], &[]).unwrap();
+    let loaded = project
+        .load_many(&[("c.yml", first), ("sub/override.yml", second)], &[])
+        .unwrap();
     let file = loaded.file;
     assert_eq!(file.services.keys().collect::<Vec<_>>(), ["db", "web"]);
     let web = &file.services["web"];
@@ -396,19 +556,27 @@ fn load_files_reads_from_disk_and_reports_unreadable_files() {
     let loaded = load_files(&[project.path("c.yml")], &Variables::new()).unwrap();
     assert_eq!(loaded.file.services["web"].image.as_deref(), Some("x"));
     let error = load_files(&[project.path("nope.yml")], &Variables::new()).unwrap_err();
-    assert!(error.to_string().starts_with("nope.yml: cannot be read"), "{error}");
+    assert!(
+        error.to_string().starts_with("nope.yml: cannot be read"),
+        "{error}"
+    );
     let none = load_sources(&[], &Variables::new()).unwrap_err();
     assert_eq!(none.to_string(), ": no Compose file was given");
 }
 
 #[test]
 fn load_error_displays_one_problem_per_line() {
-    let error = problems(Project::new(&[]).load("services:\n  a:\n    command: x\n  b:\n    command: y\n", &[]));
+    let error = problems(Project::new(&[]).load(
+        "services:\n  a:\n    command: x\n  b:\n    command: y\n",
+        &[],
+    ));
     assert_eq!(error.len(), 2);
     let joined = Project::new(&[])
-        .load("services:\n  a:\n    command: x\n  b:\n    command: y\n", &[])
+        .load(
+            "services:\n  a:\n    command: x\n  b:\n    command: y\n",
+            &[],
+        )
         .unwrap_err()
         .to_string();
     assert_eq!(joined.lines().count(), 2);
 }
-

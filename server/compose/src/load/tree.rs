@@ -143,10 +143,18 @@ fn go_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits: `-1.2345e-7`.
     let scientific = format!("{f:e}");
@@ -157,7 +165,11 @@ fn go_float(f: f64) -> String {
     let sign = if negative { "-" } else { "" };
     if !(-4..6).contains(&exponent) {
         let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let fraction = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let exp_sign = if exponent < 0 { '-' } else { '+' };
         return format!("{sign}{first}{fraction}e{exp_sign}{:02}", exponent.abs());
     }
@@ -299,14 +311,18 @@ impl Builder<'_> {
         self.nodes = self.nodes.saturating_add(more);
         if self.nodes > MAX_NODES && !self.too_large {
             self.too_large = true;
-            self.error(line, "the document is too large once its aliases are expanded".into());
+            self.error(
+                line,
+                "the document is too large once its aliases are expanded".into(),
+            );
         }
         !self.too_large
     }
 
     fn remember(&mut self, anchor: &Option<String>, node: &Node) {
         if let Some(anchor) = anchor {
-            self.anchors.insert(anchor.clone(), (node.clone(), count_nodes(node)));
+            self.anchors
+                .insert(anchor.clone(), (node.clone(), count_nodes(node)));
         }
     }
 
@@ -325,7 +341,10 @@ impl Builder<'_> {
                 (Key::Merge, Some(value)) => merges.push(value),
                 (Key::Text(key), Some(value)) => {
                     if let Some(first) = entries.iter().find(|e| e.key == key) {
-                        let message = format!("mapping key \"{key}\" already defined at line {}", first.line);
+                        let message = format!(
+                            "mapping key \"{key}\" already defined at line {}",
+                            first.line
+                        );
                         self.error(key_line, message);
                     } else {
                         entries.push(Entry {
@@ -371,7 +390,9 @@ impl Builder<'_> {
             }) => Key::Text(text),
             Some(node) => {
                 let message = match &node.value {
-                    Value::Map(_) | Value::Seq(_) => "keys must be strings, not a mapping or list".to_owned(),
+                    Value::Map(_) | Value::Seq(_) => {
+                        "keys must be strings, not a mapping or list".to_owned()
+                    }
                     other => format!(
                         "keys must be strings: this key is read as a {} (quote it)",
                         other.kind()
@@ -394,14 +415,20 @@ impl Builder<'_> {
                     match item.value {
                         Value::Map(source) => sources.push(source),
                         _ => {
-                            self.error(item.line, "map merge requires map or sequence of maps as the value".into());
+                            self.error(
+                                item.line,
+                                "map merge requires map or sequence of maps as the value".into(),
+                            );
                         }
                     }
                 }
                 sources
             }
             _ => {
-                self.error(merge.line, "map merge requires map or sequence of maps as the value".into());
+                self.error(
+                    merge.line,
+                    "map merge requires map or sequence of maps as the value".into(),
+                );
                 Vec::new()
             }
         };
@@ -441,7 +468,9 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -555,7 +584,9 @@ fn go_date(text: &str) -> Option<String> {
         || year.len() != 4
         || !(1..=2).contains(&month.len())
         || !(1..=2).contains(&day.len())
-        || ![year, month, day].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        || ![year, month, day]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
     {
         return None;
     }
@@ -622,8 +653,14 @@ mod tests {
             ("-", Value::Str("-".into())),
             (".", Value::Str(".".into())),
             ("0x", Value::Str("0x".into())),
-            ("2001-12-14", Value::Str("2001-12-14 00:00:00 +0000 UTC".into())),
-            ("2001-2-3", Value::Str("2001-02-03 00:00:00 +0000 UTC".into())),
+            (
+                "2001-12-14",
+                Value::Str("2001-12-14 00:00:00 +0000 UTC".into()),
+            ),
+            (
+                "2001-2-3",
+                Value::Str("2001-02-03 00:00:00 +0000 UTC".into()),
+            ),
             ("2001-02-30", Value::Str("2001-02-30".into())),
             ("3.8", Value::Float(3.8)),
             ("nginx", Value::Str("nginx".into())),
@@ -652,7 +689,9 @@ mod tests {
 
     #[test]
     fn nodes_and_keys_keep_their_lines_in_block_and_flow_styles() {
-        let doc = parse("services:\n  web:\n    image: x\n    ports: [\"80\",\n      \"81\"]\n    env: {A: 1,\n      B: 2}\n");
+        let doc = parse(
+            "services:\n  web:\n    image: x\n    ports: [\"80\",\n      \"81\"]\n    env: {A: 1,\n      B: 2}\n",
+        );
         let web = doc.get("services").unwrap().get("web").unwrap();
         assert_eq!(web.line, 3);
         assert_eq!(web.entry("image").unwrap().line, 3);
@@ -666,7 +705,13 @@ mod tests {
     #[test]
     fn aliases_copy_the_anchored_node_with_its_lines() {
         let doc = parse("x-env: &env\n  A: 1\nservices:\n  web:\n    environment: *env\n");
-        let env = doc.get("services").unwrap().get("web").unwrap().get("environment").unwrap();
+        let env = doc
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("environment")
+            .unwrap();
         assert_eq!(env.entry("A").unwrap().line, 2);
         assert_eq!(env.get("A").unwrap().value, Value::Int(1));
     }
@@ -689,19 +734,46 @@ mod tests {
     #[test]
     fn quoted_merge_key_is_an_ordinary_key() {
         let doc = parse("a:\n  '<<': 1\n");
-        assert_eq!(doc.get("a").unwrap().get("<<").unwrap().value, Value::Int(1));
+        assert_eq!(
+            doc.get("a").unwrap().get("<<").unwrap().value,
+            Value::Int(1)
+        );
     }
 
     #[test]
     fn invalid_documents_report_the_line() {
         let cases: &[(&str, usize, &str)] = &[
-            ("a: 1\na: 2\n", 2, "mapping key \"a\" already defined at line 1"),
-            ("a:\n  1: x\n", 2, "keys must be strings: this key is read as a integer (quote it)"),
-            ("a:\n  ~: x\n", 2, "keys must be strings: this key is read as a null (quote it)"),
+            (
+                "a: 1\na: 2\n",
+                2,
+                "mapping key \"a\" already defined at line 1",
+            ),
+            (
+                "a:\n  1: x\n",
+                2,
+                "keys must be strings: this key is read as a integer (quote it)",
+            ),
+            (
+                "a:\n  ~: x\n",
+                2,
+                "keys must be strings: this key is read as a null (quote it)",
+            ),
             ("a: *nope\n", 1, "unknown anchor 'nope' referenced"),
-            ("a:\n  <<: 1\n", 2, "map merge requires map or sequence of maps as the value"),
-            ("a:\n  <<: [1]\n", 2, "map merge requires map or sequence of maps as the value"),
-            ("a: [1\n", 2, "invalid YAML: did not find expected ',' or ']' while parsing a flow sequence"),
+            (
+                "a:\n  <<: 1\n",
+                2,
+                "map merge requires map or sequence of maps as the value",
+            ),
+            (
+                "a:\n  <<: [1]\n",
+                2,
+                "map merge requires map or sequence of maps as the value",
+            ),
+            (
+                "a: [1\n",
+                2,
+                "invalid YAML: did not find expected ',' or ']' while parsing a flow sequence",
+            ),
         ];
         for (text, line, message) in cases {
             let errs = errors(text);
@@ -751,7 +823,10 @@ mod tests {
             (Value::Float(1.0), "1"),
             (Value::Float(1.5), "1.5"),
             (Value::Float(12345.678), "12345.678"),
-            (Value::Float(1.2345678901234568e22), "1.2345678901234568e+22"),
+            (
+                Value::Float(1.2345678901234568e22),
+                "1.2345678901234568e+22",
+            ),
             (Value::Float(0.0), "0"),
             (Value::Float(f64::NAN), "NaN"),
             (Value::Float(f64::INFINITY), "+Inf"),

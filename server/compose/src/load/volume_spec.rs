@@ -5,7 +5,9 @@
 
 use crate::model::ServiceVolume;
 
-const PROPAGATIONS: &[&str] = &["rprivate", "private", "rshared", "shared", "rslave", "slave"];
+const PROPAGATIONS: &[&str] = &[
+    "rprivate", "private", "rshared", "shared", "rslave", "slave",
+];
 
 /// Parses one short-syntax volume.
 pub(crate) fn parse_volume_spec(spec: &str) -> Result<ServiceVolume, String> {
@@ -24,7 +26,9 @@ pub(crate) fn parse_volume_spec(spec: &str) -> Result<ServiceVolume, String> {
     let mut buffer = String::new();
     // `None` marks the end of the spec, which closes the last section.
     for c in spec.chars().map(Some).chain(std::iter::once(None)) {
-        let is_drive = c == Some(':') && buffer.chars().count() == 1 && buffer.chars().all(char::is_alphabetic);
+        let is_drive = c == Some(':')
+            && buffer.chars().count() == 1
+            && buffer.chars().all(char::is_alphabetic);
         if is_drive {
             buffer.push(':');
             continue;
@@ -48,7 +52,9 @@ pub(crate) fn parse_volume_spec(spec: &str) -> Result<ServiceVolume, String> {
                         "ro" => volume.read_only = true,
                         "rw" => volume.read_only = false,
                         "nocopy" => volume.volume_nocopy = true,
-                        _ if PROPAGATIONS.contains(&option) => volume.bind_propagation = Some(option.to_owned()),
+                        _ if PROPAGATIONS.contains(&option) => {
+                            volume.bind_propagation = Some(option.to_owned())
+                        }
                         // The CLI ignores unknown options too.
                         _ => {}
                     }
@@ -136,9 +142,15 @@ mod tests {
     fn bad_specs_are_errors() {
         let cases = [
             ("", "is an empty volume spec"),
-            ("ab::cd", "\"ab::cd\" is invalid: empty section between colons"),
+            (
+                "ab::cd",
+                "\"ab::cd\" is invalid: empty section between colons",
+            ),
             ("/a:/b:ro:x", "\"/a:/b:ro:x\" is invalid: too many colons"),
-            ("/a:/b:", "\"/a:/b:\" is invalid: empty section between colons"),
+            (
+                "/a:/b:",
+                "\"/a:/b:\" is invalid: empty section between colons",
+            ),
         ];
         for (spec, want) in cases {
             assert_eq!(parse_volume_spec(spec).unwrap_err(), want, "{spec}");

@@ -1,0 +1,74 @@
+//! Paths on disk turned into [`RepoPath`]s (relative to the repo root,
+//! `/`-separated, as git names them), and the check that a path does not
+//! lead out of the repo through a symbolic link.
+
+use std::path::{Component, Path};
+
+use super::model::RepoPath;
+
+/// `path` relative to `root` as a [`RepoPath`] (`""` for the root
+/// itself); `None` when it is not under `root`. Lexical: both must be
+/// absolute and normalised (no `..`), as the Compose loader makes them.
+pub fn to_repo_path(root: &Path, path: &Path) -> Option<RepoPath> {
+    let relative = path.strip_prefix(root).ok()?;
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// True if `path`, under the canonical `root`, exists and resolves
+/// (through symbolic links) to somewhere outside it. voc reads only what
+/// is in the repo, so that a conf repo deploys the same wherever it is
+/// checked out, and a link cannot make the server read its own files.
+pub fn escapes_repo(root: &Path, path: &Path) -> bool {
+    match path.canonicalize() {
+        Ok(real) => !real.starts_with(root),
+        // Missing files are reported by whoever needs them.
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_under_the_root_become_repo_paths() {
+        let root = Path::new("/srv/repo");
+        let cases = [
+            ("/srv/repo/a/b.yml", Some("a/b.yml")),
+            ("/srv/repo", Some("")),
+            ("/srv/repo/./a", Some("a")),
+            ("/srv/repository/a", None),
+            ("/etc/passwd", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(
+                to_repo_path(root, Path::new(path)).as_deref(),
+                expected,
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn links_out_of_the_repo_are_found() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "x").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path().canonicalize().unwrap();
+        std::fs::write(root.join("plain"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(root.join("plain"), root.join("in")).unwrap();
+        assert!(escapes_repo(&root, &root.join("out")));
+        assert!(!escapes_repo(&root, &root.join("in")));
+        assert!(!escapes_repo(&root, &root.join("plain")));
+        assert!(!escapes_repo(&root, &root.join("missing")));
+    }
+}

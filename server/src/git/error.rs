@@ -1,0 +1,213 @@
+//! The git layer's error type: every way reading or syncing the conf repo can
+//! fail, each naming the repository (path or URL), the revision or file, and
+//! the step, with libgit2's error kept as the source.
+
+use std::path::PathBuf;
+
+use super::CommitId;
+
+/// What went wrong while working with a git repository.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No repository at (or above) the path, or it could not be opened.
+    #[error("opening the git repository at `{}`", path.display())]
+    Open {
+        /// The path given.
+        path: PathBuf,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// The clone destination could not be inspected or created.
+    #[error("preparing the clone destination `{}`", path.display())]
+    Destination {
+        /// The destination folder.
+        path: PathBuf,
+        /// The file system error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Cloning failed (network, missing repository, missing branch...).
+    #[error("cloning branch `{branch}` of `{url}` into `{}`", dest.display())]
+    Clone {
+        /// The remote URL.
+        url: String,
+        /// The branch asked for.
+        branch: String,
+        /// The destination folder.
+        dest: PathBuf,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// An existing checkout's `origin` points elsewhere than the configured
+    /// remote, so it is not the repository voc was told to use.
+    #[error(
+        "checkout `{}` has origin `{}`, expected `{expected}`",
+        path.display(),
+        actual.as_deref().unwrap_or("(none)")
+    )]
+    OriginMismatch {
+        /// The checkout.
+        path: PathBuf,
+        /// The configured remote URL.
+        expected: String,
+        /// The URL of the checkout's `origin` remote (`None`: no `origin`).
+        actual: Option<String>,
+    },
+
+    /// The branch name cannot be a git branch (empty, `..`, `:`, `*`...).
+    #[error("branch name `{branch}` is not a valid git branch name")]
+    InvalidBranch {
+        /// The rejected name.
+        branch: String,
+    },
+
+    /// The remote has no such branch.
+    #[error("branch `{branch}` does not exist on `{url}`")]
+    BranchNotFound {
+        /// The remote URL.
+        url: String,
+        /// The missing branch.
+        branch: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// Fetching failed for another reason than authentication or a missing
+    /// branch (network, protocol, corrupt pack...).
+    #[error("fetching branch `{branch}` from `{url}`")]
+    Fetch {
+        /// The remote URL.
+        url: String,
+        /// The branch.
+        branch: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// The remote asked for credentials and none are configured.
+    #[error("`{url}` asks for credentials and none are configured")]
+    AuthenticationRequired {
+        /// The remote URL.
+        url: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// The remote rejected the configured credentials, or they are of a kind
+    /// the remote does not accept (a token for an SSH URL).
+    #[error("authentication failed for `{url}`")]
+    AuthenticationFailed {
+        /// The remote URL.
+        url: String,
+        /// Why: the rejection, or the mismatch of kinds.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// A revision (sha, short sha, branch, tag, `HEAD`) does not name a
+    /// commit in the repository.
+    #[error("resolving revision `{rev}`")]
+    Resolve {
+        /// The revision as given.
+        rev: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// A commit id is well-formed but the commit is not in the repository
+    /// (not fetched, or garbage-collected after a force-push).
+    #[error("looking up commit `{commit}`")]
+    CommitNotFound {
+        /// The commit.
+        commit: CommitId,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// The worktree could not be made to match a commit.
+    #[error("checking out commit `{commit}`")]
+    Checkout {
+        /// The commit.
+        commit: CommitId,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// Comparing two trees failed.
+    #[error("diffing `{}` to `{to}`", from.as_ref().map_or("the empty tree".to_owned(), |f| format!("commit {f}")))]
+    Diff {
+        /// The old side (`None`: the empty tree).
+        from: Option<CommitId>,
+        /// The new side.
+        to: CommitId,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// Walking the history between two commits failed.
+    #[error("listing commits from `{}` to `{to}`", from.as_ref().map_or("the root".to_owned(), |f| f.to_string()))]
+    History {
+        /// The excluded side (`None`: all ancestors of `to`).
+        from: Option<CommitId>,
+        /// The included side.
+        to: CommitId,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// Reading a file of a commit failed.
+    #[error("reading `{path}` at commit `{commit}`")]
+    ReadFile {
+        /// The commit.
+        commit: CommitId,
+        /// The repo-relative path.
+        path: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// The path names a folder (or a submodule), not a file.
+    #[error("reading `{path}` at commit `{commit}`: it is not a file")]
+    NotAFile {
+        /// The commit.
+        commit: CommitId,
+        /// The repo-relative path.
+        path: String,
+    },
+
+    /// A string is not a full commit id (40 hexadecimal digits).
+    #[error("`{value}` is not a commit id (40 hexadecimal digits)")]
+    InvalidCommitId {
+        /// The rejected string.
+        value: String,
+    },
+
+    /// Any other repository operation failed; `step` says which.
+    #[error("{step} in `{}`", path.display())]
+    Repo {
+        /// The step, as a present participle (`reading HEAD`).
+        step: &'static str,
+        /// The repository (its git folder).
+        path: PathBuf,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// The git layer's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,42 @@
+//! Everything that talks to git (libgit2 through `git2`): voc's clone of the
+//! conf repo, fetching the followed branch (force-pushes included), checking
+//! out a commit, and reading history, diffs and old files.
+//!
+//! - [`GitRepo`] (`repo.rs`): open, clone, fetch, checkout,
+//!   resolve, read a file at a commit.
+//! - [`GitRepo::diff`] (`change.rs`): the [`FileChange`]s between
+//!   two commits, renames included.
+//! - [`GitRepo::commits`] and [`GitRepo::is_ancestor`]
+//!   (`history.rs`): the [`CommitInfo`]s of a range, and
+//!   ancestry.
+//! - [`Remote`] and [`Credentials`] (`remote.rs`): where the conf
+//!   repo is and how to log in. libgit2 asks again after a rejected
+//!   credential; voc answers once and reports
+//!   [`Error::AuthenticationFailed`] instead of looping.
+//! - [`CommitId`]: a validated full commit id.
+//!
+//! The API is synchronous and blocking (libgit2 is): async callers wrap each
+//! call in `tokio::task::spawn_blocking`. What to build or deploy from the
+//! changes is the planner's business, not this module's.
+//!
+//! Writing back (a later `commit_and_push`) will reuse
+//! `remote.rs`'s callbacks and must set
+//! `push_update_reference`: libgit2 reports a push as successful even when
+//! the server rejected the ref, and only that callback says so.
+
+mod change;
+mod commit_id;
+pub mod error;
+mod history;
+mod remote;
+mod repo;
+
+#[cfg(test)]
+mod tests;
+
+pub use change::{ChangeStatus, FileChange};
+pub use commit_id::CommitId;
+pub use error::{Error, Result};
+pub use history::CommitInfo;
+pub use remote::{Credentials, Remote, TOKEN_USERNAME};
+pub use repo::GitRepo;

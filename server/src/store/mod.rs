@@ -1,0 +1,1 @@
+//! voc's SQLite store (work in progress).
