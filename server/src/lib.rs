@@ -10,6 +10,8 @@
 //!   fetch, checkout, diffs, history). Blocking.
 //! - [`engine`]: everything that talks to Docker (stacks, services, tasks,
 //!   networks, secrets, configs, images, registries).
+//! - [`reconcile`]: planning (what changed in git, what to build, deploy
+//!   and remove, in which order) and applying plans as jobs.
 //! - [`store`]: voc's SQLite database (jobs and their logs, the last
 //!   applied commit per target). Blocking.
 //! - [`cli`]: the `voc` command.
@@ -22,6 +24,7 @@ pub mod cli;
 pub mod conf;
 pub mod engine;
 pub mod git;
+pub mod reconcile;
 pub mod store;
 
 pub use voc_compose as compose;

@@ -7,6 +7,7 @@
 
 mod harness_check;
 mod differential;
+mod engine_batch;
 mod engine_deploy;
 mod engine_fixture;
 mod images;

@@ -7,9 +7,8 @@ fn as_daemon_reads(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(_, v)| !matches!(v, Value::Null | Value::Bool(false)) && *v != &json!("") && v.as_f64() != Some(0.0)
-                    && *v != &json!({}) && *v != &json!([]))
                 .map(|(k, v)| (k.to_lowercase(), as_daemon_reads(v)))
+                .filter(|(k, v)| !matches!(v, Value::Null) && !(k == "privileges") && !(k == "forceupdate") && !(v.as_f64() == Some(0.0) && k == "maxfailureratio") && !(k=="order" && *v == json!("")) && !(k=="nonewprivileges"))
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(as_daemon_reads).collect()),
@@ -32,7 +31,27 @@ fn tmp_capture_check() {
         let captured = std::fs::read_to_string(format!("/tmp/conv/captured/{d}.jsonl")).unwrap();
         for line in captured.lines() {
             let mut cli: Value = serde_json::from_str(line).unwrap();
-            if cli.get("TaskTemplate").is_none() { continue; }
+            if cli.get("CheckDuplicate").is_some() {
+                let name = cli["Name"].as_str().unwrap().to_owned();
+                let Some(ours) = spec.networks.iter().find(|n| n.name == name) else { report += &format!("{d}: network {name} missing\n"); continue };
+                let mut ours = serde_json::to_value(&ours.create).unwrap();
+                let c = cli.as_object_mut().unwrap();
+                for k in ["CheckDuplicate", "Scope", "Ingress", "ConfigOnly", "ConfigFrom"] { c.remove(k); }
+                if ours.get("Options").is_none() { ours["Options"] = Value::Null; }
+                let (a, b) = (as_daemon_reads(&cli), as_daemon_reads(&ours));
+                if a != b { report += &format!("{d}: network {name}\n  cli: {a}\n  voc: {b}\n"); }
+                continue;
+            }
+            if cli.get("TaskTemplate").is_none() {
+                let name = cli["Name"].as_str().unwrap().to_owned();
+                let found = spec.secrets.iter().chain(&spec.configs).find(|o| o.name == name || o.name.starts_with(&format!("{name}_")));
+                let Some(o) = found else { report += &format!("{d}: object {name} missing\n"); continue };
+                let data = b64(&o.data);
+                let ours = json!({"Name": name, "Labels": o.labels, "Data": data, "Templating": o.template_driver.as_ref().map(|t| json!({"Name": t}))});
+                let (a, b) = (as_daemon_reads(&cli), as_daemon_reads(&ours));
+                if a != b { report += &format!("{d}: object {name}\n  cli: {a}\n  voc: {b}\n"); }
+                continue;
+            }
             let name = cli["Name"].as_str().unwrap().to_owned();
             let Some(ours) = spec.services.iter().find(|s| s.name == name) else { report += &format!("{d}: {name} missing\n"); continue };
             let mut ours = serde_json::to_value(&ours.spec).unwrap();
@@ -40,6 +59,7 @@ fn tmp_capture_check() {
                 for v in [&mut cli, &mut ours] {
                     if let Some(a) = v["TaskTemplate"]["ContainerSpec"].get_mut(list).and_then(Value::as_array_mut) {
                         for r in a.iter_mut() { r.as_object_mut().unwrap().remove(id); r.as_object_mut().unwrap().remove(nm); }
+                        a.sort_by_key(|r| r.to_string());
                     }
                 }
             }
@@ -50,4 +70,16 @@ fn tmp_capture_check() {
         }
     }
     assert!(report.is_empty(), "{report}");
+}
+
+fn b64(data: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() { out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char) } else { out.push('=') }
+        }
+    }
+    out
 }

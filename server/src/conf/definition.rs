@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::json::{JsonDocument, child, deserialize_fields, kind_of, quoted_list};
 use super::model::{ConfProblem, DefinitionEntry, DefinitionMeta, Subject};
 use super::name::{check_name, suggest_name};
-use super::repo_path::escapes_repo;
+use super::repo_path::read_repo_file;
 use super::suggest::did_you_mean;
 
 /// The folder that holds the definitions, at the repo root.
@@ -46,7 +46,7 @@ pub fn read_definition(root: &Path, name: &str) -> (Option<DefinitionEntry>, Vec
     }
 
     let meta_file = format!("{folder}/{META_FILE}");
-    let meta = match read_text(root, &folder, &meta_file, &mut problems) {
+    let meta = match read_text(root, &meta_file, &mut problems) {
         Some(text) => read_meta(&text, &meta_file, &mut problems),
         None => {
             if !root.join(&meta_file).exists() {
@@ -60,7 +60,7 @@ pub fn read_definition(root: &Path, name: &str) -> (Option<DefinitionEntry>, Vec
     };
 
     let template_file = format!("{folder}/{TEMPLATE_FILE}");
-    let template = match read_text(root, &folder, &template_file, &mut problems) {
+    let template = match read_text(root, &template_file, &mut problems) {
         Some(text) => {
             if let Some(problem) = check_template(&text, &template_file) {
                 problems.push(problem);
@@ -79,7 +79,7 @@ pub fn read_definition(root: &Path, name: &str) -> (Option<DefinitionEntry>, Vec
     };
 
     let readme_file = format!("{folder}/{README_FILE}");
-    let readme = read_text(root, &folder, &readme_file, &mut problems);
+    let readme = read_text(root, &readme_file, &mut problems);
 
     let problems: Vec<ConfProblem> = problems
         .into_iter()
@@ -100,31 +100,11 @@ pub fn read_definition(root: &Path, name: &str) -> (Option<DefinitionEntry>, Vec
 
 /// The text of `file` if it exists; a problem if it cannot be read, is
 /// not UTF-8, or links out of the repo.
-fn read_text(root: &Path, folder: &str, file: &str, problems: &mut Vec<ConfProblem>) -> Option<String> {
-    let path = root.join(file);
-    if !path.exists() {
+fn read_text(root: &Path, file: &str, problems: &mut Vec<ConfProblem>) -> Option<String> {
+    if !root.join(file).exists() {
         return None;
     }
-    if escapes_repo(root, &path) {
-        problems.push(
-            ConfProblem::new(file, "is a symbolic link that leads out of the repo")
-                .with_hint(format!("put the file itself in {folder}")),
-        );
-        return None;
-    }
-    match std::fs::read(&path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(_) => {
-                problems.push(ConfProblem::new(file, "is not UTF-8 text"));
-                None
-            }
-        },
-        Err(error) => {
-            problems.push(ConfProblem::new(file, format!("cannot be read: {error}")));
-            None
-        }
-    }
+    read_repo_file(root, file).map_err(|problem| problems.push(problem)).ok()
 }
 
 /// `definition.json`: its fields, then the options schema.
@@ -150,7 +130,6 @@ fn read_meta(text: &str, file: &str, problems: &mut Vec<ConfProblem>) -> Option<
         "a JSON object with a \"title\", a \"version\" and the \"options\"",
     );
     problems.extend(fields.problems);
-    let meta = fields.value?;
     for field in ["title", "version"] {
         let text = document.value.get(field).and_then(Value::as_str);
         if text.is_some_and(|text| text.trim().is_empty()) {
@@ -160,6 +139,7 @@ fn read_meta(text: &str, file: &str, problems: &mut Vec<ConfProblem>) -> Option<
             );
         }
     }
+    let meta = fields.value?;
     problems.extend(check_options_schema(&meta.options, &document, file));
     Some(meta)
 }
@@ -436,36 +416,36 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             (r#"{"type": "object"}"#, &[]),
             (r#"{"type": "object", "properties": {"a": {"type": ["string", "null"]}}}"#, &[
-                "d.json:3: option \"a\" has an unknown type \"null\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                "d.json:2: option \"a\" has an unknown type \"null\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
             ]),
             ("[]", &["d.json:2: \"options\" must be a JSON Schema object ({\"type\": \"object\", \"properties\": {...}}), not an array"]),
             ("{}", &["d.json:2: \"options\" must have \"type\": \"object\""]),
-            (r#"{"type": "array"}"#, &["d.json:3: \"options.type\" must be \"object\", not the string \"array\""]),
+            (r#"{"type": "array"}"#, &["d.json:2: \"options.type\" must be \"object\", not the string \"array\""]),
             ("{\"type\": \"object\",\n\"properties\": [1]}", &[
-                "d.json:4: \"options.properties\" must be an object (option name: schema), not an array",
+                "d.json:3: \"options.properties\" must be an object (option name: schema), not an array",
             ]),
             ("{\"type\": \"object\", \"properties\": {\"domain\": {\"type\": \"string\"}},\n\"required\": [\n\"domian\", 3]}", &[
-                "d.json:5: \"options.required\" names \"domian\", which is not in \"options.properties\" (did you mean \"domain\"?)",
-                "d.json:5: \"options.required\" must list option names, not an integer",
+                "d.json:4: \"options.required\" names \"domian\", which is not in \"options.properties\" (did you mean \"domain\"?)",
+                "d.json:4: \"options.required\" must list option names, not an integer",
             ]),
             ("{\"type\": \"object\", \"required\": \"x\"}", &[
-                "d.json:3: \"options.required\" must be a list of option names, not a string",
+                "d.json:2: \"options.required\" must be a list of option names, not a string",
             ]),
             ("{\"type\": \"object\", \"properties\": {\n\"a\": {\"title\": \"A\"},\n\"b\": {\"type\": \"int\"},\n\"c\": {\"type\": \"strng\"},\n\"d\": \"string\",\n\"e\": {\"type\": 1}}}", &[
-                "d.json:4: option \"a\" has no \"type\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
-                "d.json:5: option \"b\" has an unknown type \"int\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
-                "d.json:6: option \"c\" has an unknown type \"strng\" (did you mean \"string\"?)",
-                "d.json:7: option \"d\" must be a schema object ({\"type\": ...}), not a string",
-                "d.json:8: the \"type\" of option \"e\" must be a type name, not an integer",
+                "d.json:3: option \"a\" has no \"type\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                "d.json:4: option \"b\" has an unknown type \"int\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                "d.json:5: option \"c\" has an unknown type \"strng\" (did you mean \"string\"?)",
+                "d.json:6: option \"d\" must be a schema object ({\"type\": ...}), not a string",
+                "d.json:7: the \"type\" of option \"e\" must be a type name, not an integer",
             ]),
             ("{\"type\": \"object\", \"properties\": {\n\"n\": {\"type\": \"integer\",\n\"default\": \"1\"},\n\"f\": {\"type\": \"integer\", \"default\": 1.0},\n\"g\": {\"type\": \"number\", \"default\": 1.5},\n\"h\": {\"type\": \"boolean\", \"default\": 0},\n\"i\": {\"type\": [\"string\", \"integer\"], \"default\": 2}}}", &[
-                "d.json:5: the default of option \"n\" is the string \"1\", not an integer",
-                "d.json:8: the default of option \"h\" is the integer 0, not a boolean",
+                "d.json:4: the default of option \"n\" is the string \"1\", not an integer",
+                "d.json:7: the default of option \"h\" is the integer 0, not a boolean",
             ]),
             ("{\"type\": \"object\", \"properties\": {\n\"t\": {\"type\": \"string\", \"enum\": [\"small\",\n2], \"default\": \"medium\"},\n\"u\": {\"type\": \"string\", \"enum\": \"small\"}}}", &[
-                "d.json:5: option \"t\" lists the integer 2 in its \"enum\", which is not a string",
-                "d.json:4: the default of option \"t\" (the string \"medium\") is not one of its \"enum\" values",
-                "d.json:6: the \"enum\" of option \"u\" must be a list of values, not a string",
+                "d.json:4: option \"t\" lists the integer 2 in its \"enum\", which is not a string",
+                "d.json:3: the default of option \"t\" (the string \"medium\") is not one of its \"enum\" values",
+                "d.json:5: the \"enum\" of option \"u\" must be a list of values, not a string",
             ]),
         ];
         for (options, expected) in cases {

@@ -8,11 +8,29 @@
 //!   and the [`ConfProblem`]s found in it.
 //! - [`image`]: `image-<name>.json`, how an image is built and where it is
 //!   pushed.
+//! - [`walk`]: [`read_conf`], which walks a checkout, pairs the files by
+//!   name and checks everything, with the help of [`stack`] (a stack's
+//!   settings and Compose file), [`dependency`] (`dependsOn` across
+//!   stacks), [`definition`] (stack definitions), [`name`] (the naming
+//!   rule), [`json`] (JSON files with the line of every value),
+//!   [`repo_path`] and [`suggest`] ("did you mean").
 
+pub mod definition;
+pub mod dependency;
 pub mod error;
 pub mod image;
+pub mod json;
 pub mod model;
+pub mod name;
+pub mod repo_path;
+pub mod stack;
+pub mod suggest;
+pub mod walk;
 
 pub use error::{Error, Result};
 pub use image::{BuildArg, ImageConfig};
-pub use model::{Conf, ConfProblem, ConfReport, StackConfig, StackEntry, Subject};
+pub use model::{
+    Conf, ConfProblem, ConfReport, DefinitionEntry, DefinitionMeta, ImageEntry, RepoPath,
+    StackConfig, StackEntry, Subject,
+};
+pub use walk::{ReadOptions, read_conf, read_conf_with};

@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path};
 
-use super::model::RepoPath;
+use super::model::{ConfProblem, RepoPath};
 
 /// `path` relative to `root` as a [`RepoPath`] (`""` for the root
 /// itself); `None` when it is not under `root`. Lexical: both must be
@@ -32,6 +32,20 @@ pub fn escapes_repo(root: &Path, path: &Path) -> bool {
         // Missing files are reported by whoever needs them.
         Err(_) => false,
     }
+}
+
+/// Reads the conf file `file` (a [`RepoPath`] under the canonical
+/// `root`) as text; the problem, about `file`, when it cannot be read, is
+/// not UTF-8, or is a symbolic link that leads out of the repo.
+pub fn read_repo_file(root: &Path, file: &str) -> Result<String, ConfProblem> {
+    let path = root.join(file);
+    if escapes_repo(root, &path) {
+        return Err(ConfProblem::new(file, "is a symbolic link that leads out of the repo")
+            .with_hint("voc reads only what is in the repo: put the file itself there"));
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|error| ConfProblem::new(file, format!("cannot be read: {error}")))?;
+    String::from_utf8(bytes).map_err(|_| ConfProblem::new(file, "is not UTF-8 text"))
 }
 
 #[cfg(test)]
@@ -70,5 +84,16 @@ mod tests {
         assert!(!escapes_repo(&root, &root.join("in")));
         assert!(!escapes_repo(&root, &root.join("plain")));
         assert!(!escapes_repo(&root, &root.join("missing")));
+
+        std::fs::write(root.join("binary"), [0xff, 0xfe]).unwrap();
+        let read = |file: &str| read_repo_file(&root, file).map_err(|p| p.to_string());
+        assert_eq!(read("plain"), Ok("x".to_owned()));
+        assert_eq!(read("in"), Ok("x".to_owned()));
+        assert_eq!(
+            read("out"),
+            Err("out: is a symbolic link that leads out of the repo (voc reads only what is in the repo: put the file itself there)".to_owned())
+        );
+        assert_eq!(read("binary"), Err("binary: is not UTF-8 text".to_owned()));
+        assert!(read("missing").unwrap_err().starts_with("missing: cannot be read: "));
     }
 }

@@ -367,13 +367,13 @@ mod tests {
     fn unset_variables_are_warnings() {
         let dir = repo(&[(
             "docker-compose-shop.yml",
-            "services:\n  web:\n    image: busybox:${TAG}\n",
+            "services:\n  web:\n    image: busybox\n    environment:\n      A: ${TAG}\n",
         )]);
         let root = dir.path().canonicalize().unwrap();
         let check = check_compose(&root, "docker-compose-shop.yml", &BTreeMap::new());
         assert!(check.problems.is_empty(), "{:?}", check.problems);
         assert_eq!(check.warnings.len(), 1, "{:?}", check.warnings);
         assert_eq!(check.warnings[0].file, "docker-compose-shop.yml");
-        assert_eq!(check.warnings[0].line, Some(3));
+        assert_eq!(check.warnings[0].line, Some(5));
     }
 }

@@ -352,9 +352,7 @@ impl Engine {
         let mut reports = self
             .deploy_stacks(std::slice::from_ref(spec), options, &forward)
             .await?;
-        reports
-            .pop()
-            .expect("a batch of one spec gives one result")
+        reports.pop().expect("a batch of one spec gives one result")
     }
 
     /// Deploys every spec of `specs` (each a different stack), reading the
@@ -777,6 +775,64 @@ mod tests {
                 expected
             );
         }
+    }
+
+    /// `voc serve` runs batches on the runtime's worker threads.
+    #[test]
+    fn a_batch_deploy_can_move_between_threads() {
+        fn assert_send<T: Send>(_: &T) {}
+        let docker = bollard::Docker::connect_with_http(
+            "tcp://127.0.0.1:1",
+            1,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap();
+        let engine = Engine::from_docker(docker);
+        let options = DeployOptions::default();
+        let specs = [stack("busybox", None, &[])];
+        assert_send(&engine.deploy_stacks(&specs, &options, &|_, _| {}));
+    }
+
+    /// Specs that fail their checks are answered without reading the swarm:
+    /// the client here points at a closed port, so any request would fail
+    /// the whole batch.
+    #[tokio::test]
+    async fn duplicate_and_invalid_specs_fail_alone_before_any_request() {
+        let docker = bollard::Docker::connect_with_http(
+            "tcp://127.0.0.1:1",
+            1,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap();
+        let engine = Engine::from_docker(docker);
+        let options = DeployOptions::default();
+        let mut other = stack("", None, &[]);
+        other.name = "t".into();
+        let specs = [
+            stack("busybox", None, &[]),
+            other,
+            stack("busybox:1", None, &[]),
+        ];
+        let events = std::sync::Mutex::new(Vec::new());
+        let results = engine
+            .deploy_stacks(&specs, &options, &|stack, event| {
+                events.lock().unwrap().push((stack.to_owned(), event))
+            })
+            .await
+            .unwrap();
+        let messages: Vec<String> = results
+            .into_iter()
+            .map(|r| r.unwrap_err().to_string())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "stack `s` appears more than once in the batch",
+                "service `s_web` has no image",
+                "stack `s` appears more than once in the batch",
+            ]
+        );
+        assert_eq!(events.into_inner().unwrap(), []);
     }
 
     #[test]

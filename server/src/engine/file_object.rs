@@ -19,9 +19,7 @@ use bollard::query_parameters::{
     ListConfigsOptions, ListSecretsOptions, UpdateConfigOptions, UpdateSecretOptions,
 };
 
-use super::error::{
-    ApiContext, Error, ErrorChain, ObjectKind, Result, server_message,
-};
+use super::error::{ApiContext, Error, ErrorChain, ObjectKind, Result, server_message};
 use super::stack::stack_filter;
 use crate::compose::convert::names::{HashedContent, content_hash};
 use crate::compose::spec::FileSpecObject;

@@ -62,7 +62,8 @@ impl CommitId {
 
     /// To libgit2's id.
     pub(crate) fn to_oid(&self) -> git2::Oid {
-        git2::Oid::from_str(&self.0).expect("a CommitId is 40 hexadecimal digits, a valid SHA-1 oid")
+        git2::Oid::from_str(&self.0)
+            .expect("a CommitId is 40 hexadecimal digits, a valid SHA-1 oid")
     }
 }
 

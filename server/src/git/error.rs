@@ -73,9 +73,6 @@ pub enum Error {
         url: String,
         /// The missing branch.
         branch: String,
-        /// libgit2's error.
-        #[source]
-        source: git2::Error,
     },
 
     /// Fetching failed for another reason than authentication or a missing

@@ -54,7 +54,9 @@ impl GitRepo {
             source,
         };
         let to_oid = self.find_commit(to)?.id();
-        let from_oid = from.map(|from| self.find_commit(from).map(|c| c.id())).transpose()?;
+        let from_oid = from
+            .map(|from| self.find_commit(from).map(|c| c.id()))
+            .transpose()?;
 
         let mut walk = self.repo.revwalk().map_err(history_error)?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)

@@ -9,12 +9,12 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use git2::build::{CheckoutBuilder, RepoBuilder};
-use git2::{ErrorCode, FetchOptions, ObjectType, Repository};
+use git2::build::CheckoutBuilder;
+use git2::{ErrorCode, FetchOptions, ObjectType, Repository, RepositoryInitOptions};
 
+use super::CommitId;
 use super::error::{Error, Result};
 use super::remote::{Authenticator, Remote};
-use super::CommitId;
 
 /// A git repository on disk, normally voc's own clone of the conf repo.
 ///
@@ -54,8 +54,9 @@ impl GitRepo {
     ///
     /// The clone fetches only the followed branch (like `git clone
     /// --single-branch`), with the same force-following refspec as
-    /// [`GitRepo::fetch`]. A failed clone leaves `dest` as it found it
-    /// (libgit2 removes what it created), so the call can simply be retried.
+    /// [`GitRepo::fetch`], and checks its head out with [`GitRepo::checkout`]
+    /// (detached `HEAD`). A failed clone removes what it created, leaving
+    /// `dest` missing or empty as it was, so the call can simply be retried.
     pub fn clone_or_open(remote: &Remote, dest: &Path) -> Result<GitRepo> {
         remote.check_branch()?;
         if is_missing_or_empty(dest)? {
@@ -71,42 +72,42 @@ impl GitRepo {
     }
 
     fn clone(remote: &Remote, dest: &Path) -> Result<GitRepo> {
-        let auth = Authenticator::new(&remote.credentials);
-        let mut options = FetchOptions::new();
-        options.remote_callbacks(auth.callbacks());
-        let refspec = remote.refspec();
-        let mut builder = RepoBuilder::new();
-        builder
-            .branch(&remote.branch)
-            .fetch_options(options)
-            .remote_create(move |repo, name, url| repo.remote_with_fetch(name, url, &refspec));
-        builder
-            .clone(&remote.url, dest)
-            .map(|repo| GitRepo { repo })
-            .map_err(|error| {
-                auth.classify(&remote.url, error, |source| {
-                    if source.code() == ErrorCode::NotFound {
-                        Error::BranchNotFound {
-                            url: remote.url.clone(),
-                            branch: remote.branch.clone(),
-                            source,
-                        }
-                    } else {
-                        Error::Clone {
-                            url: remote.url.clone(),
-                            branch: remote.branch.clone(),
-                            dest: dest.to_owned(),
-                            source,
-                        }
-                    }
-                })
-            })
+        let existed = dest.exists();
+        let cloned = Self::init_and_fetch(remote, dest);
+        if cloned.is_err() {
+            remove_clone(dest, existed);
+        }
+        cloned
+    }
+
+    /// `git clone --single-branch` done by hand rather than with libgit2's
+    /// clone, so that a missing branch is found the same way as in
+    /// [`GitRepo::fetch`] (libgit2's clone reports it as a bare "not found",
+    /// like a missing repository).
+    fn init_and_fetch(remote: &Remote, dest: &Path) -> Result<GitRepo> {
+        let clone_error = |source| Error::Clone {
+            url: remote.url.clone(),
+            branch: remote.branch.clone(),
+            dest: dest.to_owned(),
+            source,
+        };
+        let mut options = RepositoryInitOptions::new();
+        options.mkpath(true);
+        let repo = Repository::init_opts(dest, &options).map_err(clone_error)?;
+        repo.remote_with_fetch("origin", &remote.url, &remote.refspec())
+            .map_err(clone_error)?;
+        let repo = GitRepo { repo };
+        let head = repo.fetch(remote)?;
+        repo.checkout(&head)?;
+        Ok(repo)
     }
 
     /// The URL of the `origin` remote, `None` when there is no `origin`.
     fn origin_url(&self) -> Result<Option<String>> {
         match self.repo.find_remote("origin") {
-            Ok(origin) => Ok(Some(String::from_utf8_lossy(origin.url_bytes()).into_owned())),
+            Ok(origin) => Ok(Some(
+                String::from_utf8_lossy(origin.url_bytes()).into_owned(),
+            )),
             Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
             Err(source) => Err(self.error("reading remote `origin`", source)),
         }
@@ -149,32 +150,28 @@ impl GitRepo {
         let auth = Authenticator::new(&remote.credentials);
         let mut options = FetchOptions::new();
         options.remote_callbacks(auth.callbacks());
+        let fetch_error = |source| Error::Fetch {
+            url: remote.url.clone(),
+            branch: remote.branch.clone(),
+            source,
+        };
         origin
             .fetch(&[refspec.as_str()], Some(&mut options), Some("voc: fetch"))
-            .map_err(|error| {
-                auth.classify(&remote.url, error, |source| {
-                    if source.code() == ErrorCode::NotFound {
-                        Error::BranchNotFound {
-                            url: remote.url.clone(),
-                            branch: remote.branch.clone(),
-                            source,
-                        }
-                    } else {
-                        Error::Fetch {
-                            url: remote.url.clone(),
-                            branch: remote.branch.clone(),
-                            source,
-                        }
-                    }
-                })
+            .map_err(|error| auth.classify(&remote.url, error, fetch_error))?;
+        // libgit2 fetches nothing, without error, for a refspec whose source
+        // the remote lacks, and leaves an older tracking ref in place: the
+        // refs the remote advertised are the truth.
+        let branch_ref = format!("refs/heads/{}", remote.branch);
+        let advertised = origin.list().map_err(fetch_error)?;
+        let head = advertised
+            .iter()
+            .find(|head| head.name() == branch_ref)
+            .map(|head| head.oid())
+            .ok_or_else(|| Error::BranchNotFound {
+                url: remote.url.clone(),
+                branch: remote.branch.clone(),
             })?;
-        self.repo
-            .refname_to_id(&remote.tracking_ref())
-            .map(CommitId::from_oid)
-            .map_err(|source| Error::Resolve {
-                rev: remote.tracking_ref(),
-                source,
-            })
+        Ok(CommitId::from_oid(head))
     }
 
     /// Makes the worktree and the index exactly `commit`'s tree and detaches
@@ -309,5 +306,26 @@ fn is_missing_or_empty(dest: &Path) -> Result<bool> {
         },
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(true),
         Err(source) => Err(destination_error(source)),
+    }
+}
+
+/// Removes what a failed clone created: `dest` itself if it did not exist,
+/// else its content (it was empty). Best effort: the clone's own error is
+/// what the caller needs to see, and a leftover `.git` makes the next call
+/// fail clearly in [`GitRepo::clone_or_open`] rather than silently.
+fn remove_clone(dest: &Path, existed: bool) {
+    if !existed {
+        let _ = std::fs::remove_dir_all(dest);
+        return;
+    }
+    if let Ok(entries) = std::fs::read_dir(dest) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
     }
 }

@@ -82,11 +82,23 @@ fn wrong_credentials_fail_once_with_a_clear_error() {
     let error = GitRepo::clone_or_open(&remote, &ws.path("clone")).unwrap_err();
     let took = started.elapsed();
 
-    assert!(matches!(error, Error::AuthenticationFailed { .. }), "{error:?}");
-    assert_eq!(error.to_string(), format!("authentication failed for `{url}`"));
+    assert!(
+        matches!(error, Error::AuthenticationFailed { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("authentication failed for `{url}`")
+    );
     let cause = std::error::Error::source(&error).unwrap().to_string();
-    assert!(cause.contains("rejected a user name and password"), "{cause}");
-    assert!(!format!("{error:?}").contains("wrong"), "the password leaked: {error:?}");
+    assert!(
+        cause.contains("rejected a user name and password"),
+        "{cause}"
+    );
+    assert!(
+        !format!("{error:?}").contains("wrong"),
+        "the password leaked: {error:?}"
+    );
     // One try with the wrong password, then stop: no replay loop.
     assert_eq!(server.rejected(), 1, "wrong credentials were sent again");
     assert!(took < Duration::from_secs(5), "took {took:?}");
@@ -99,15 +111,18 @@ fn no_credentials_for_a_protected_remote_says_so() {
     served_repo(&ws);
     let server = AuthHttpServer::start(&ws.path("served"), USER, PASSWORD);
     let url = server.url("conf.git");
-    let error =
-        GitRepo::clone_or_open(&remote(url.clone(), Credentials::None), &ws.path("clone"))
-            .unwrap_err();
-    assert!(matches!(error, Error::AuthenticationRequired { .. }), "{error:?}");
+    let error = GitRepo::clone_or_open(&remote(url.clone(), Credentials::None), &ws.path("clone"))
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::AuthenticationRequired { .. }),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         format!("`{url}` asks for credentials and none are configured")
     );
     assert_eq!(server.rejected(), 0);
+    assert!(server.challenged() >= 1);
 }
 
 #[test]
@@ -130,5 +145,8 @@ fn fetch_with_credentials_revoked_after_the_clone_fails_clearly() {
         ..good
     };
     let error = repo.fetch(&revoked).unwrap_err();
-    assert!(matches!(error, Error::AuthenticationFailed { .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::AuthenticationFailed { .. }),
+        "{error:?}"
+    );
 }

@@ -2,6 +2,7 @@
 //! accepting pushes to) every repository under a folder; killed on drop.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,6 +36,12 @@ impl GitDaemon {
                 .env("GIT_CONFIG_GLOBAL", "/dev/null")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
+                // The daemon forks a child per connection that would inherit
+                // the test's stderr and outlive the test: silence them all.
+                .stderr(Stdio::null())
+                // Its own process group, so drop can end the connection
+                // children too.
+                .process_group(0)
                 .spawn()
                 .expect("starting git daemon");
             let deadline = Instant::now() + START_TIMEOUT;
@@ -46,7 +53,10 @@ impl GitDaemon {
                 if child.try_wait().expect("polling git daemon").is_some() {
                     break;
                 }
-                assert!(Instant::now() < deadline, "git daemon did not listen on {port}");
+                assert!(
+                    Instant::now() < deadline,
+                    "git daemon did not listen on {port}"
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -61,6 +71,10 @@ impl GitDaemon {
 
 impl Drop for GitDaemon {
     fn drop(&mut self) {
+        // The group id is the daemon's pid (process_group(0)).
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

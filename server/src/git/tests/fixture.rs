@@ -28,13 +28,19 @@ impl Workspace {
     /// A new non-bare repository `name` on branch `main`.
     pub fn author_repo(&self, name: &str) -> AuthorRepo {
         let path = self.path(name);
-        git(self.dir.path(), ["init", "--quiet", "--initial-branch=main", name]);
+        git(
+            self.dir.path(),
+            ["init", "--quiet", "--initial-branch=main", name],
+        );
         AuthorRepo { path }
     }
 
     /// A new bare repository `name` (a "server" to push to).
     pub fn bare_repo(&self, name: &str) -> PathBuf {
-        git(self.dir.path(), ["init", "--quiet", "--bare", "--initial-branch=main", name]);
+        git(
+            self.dir.path(),
+            ["init", "--quiet", "--bare", "--initial-branch=main", name],
+        );
         self.path(name)
     }
 }

@@ -35,9 +35,17 @@ fn diff_reports_additions_modifications_deletions_and_a_rename_with_a_small_edit
         .write("stack-web.json", "{\"prune\": true}\n")
         .write("api/main.rs", "fn main() {}\n");
     let first = author.commit("first");
-    author.git(["mv", "web/docker-compose-web.yml", "shop/docker-compose-shop.yml"]);
+    std::fs::create_dir_all(author.path.join("shop")).unwrap();
+    author.git([
+        "mv",
+        "web/docker-compose-web.yml",
+        "shop/docker-compose-shop.yml",
+    ]);
     author
-        .write("shop/docker-compose-shop.yml", &COMPOSE.replace("replicas: 2", "replicas: 3"))
+        .write(
+            "shop/docker-compose-shop.yml",
+            &COMPOSE.replace("replicas: 2", "replicas: 3"),
+        )
         .write("api/main.rs", "fn main() { println!(\"hi\"); }\n")
         .write("image-api.json", "{\"tag\": \"api:1\"}\n");
     author.git(["rm", "--quiet", "stack-web.json"]);
@@ -155,7 +163,9 @@ fn read_file_returns_a_file_as_it_was_at_an_old_commit() {
 
     let repo = GitRepo::open(&author.path).unwrap();
     assert_eq!(
-        repo.read_file(&old, "stacks/stack-web.json").unwrap().as_deref(),
+        repo.read_file(&old, "stacks/stack-web.json")
+            .unwrap()
+            .as_deref(),
         Some(&b"{\"enabled\": true}\n"[..])
     );
     assert_eq!(repo.read_file(&new, "stacks/stack-web.json").unwrap(), None);
@@ -204,16 +214,18 @@ fn open_finds_the_repository_from_a_subfolder_and_fails_clearly_elsewhere() {
     let outside = tempfile::tempdir().unwrap();
     let error = GitRepo::open(outside.path()).unwrap_err();
     assert!(matches!(error, Error::Open { .. }));
-    assert!(error.to_string().starts_with("opening the git repository at"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("opening the git repository at")
+    );
 }
 
 #[test]
 fn checkout_makes_the_worktree_exactly_the_commit() {
     let ws = Workspace::new();
     let author = ws.author_repo("conf");
-    author
-        .write("keep", "old\n")
-        .write(".gitignore", "*.log\n");
+    author.write("keep", "old\n").write(".gitignore", "*.log\n");
     let old = author.commit("old");
     author.write("keep", "new\n").write("added/later", "x");
     let new = author.commit("new");
@@ -236,7 +248,10 @@ fn checkout_makes_the_worktree_exactly_the_commit() {
     assert_eq!(author.git(["status", "--porcelain"]), "");
 
     repo.checkout(&new).unwrap();
-    assert_eq!(std::fs::read_to_string(root.join("added/later")).unwrap(), "x");
+    assert_eq!(
+        std::fs::read_to_string(root.join("added/later")).unwrap(),
+        "x"
+    );
     assert_eq!(repo.head().unwrap(), new);
     // The branch was not moved: HEAD is detached.
     assert_eq!(repo.resolve("main").unwrap(), new);

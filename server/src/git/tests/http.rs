@@ -139,7 +139,10 @@ fn handle(stream: TcpStream, root: &Path, expected: &str, counts: &Counts) -> st
     respond(&mut writer, &status, &headers, &body)
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream) -> std::io::Result<Request> {
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+) -> std::io::Result<Request> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
@@ -156,7 +159,10 @@ fn read_request(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream) -> st
             headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
         }
     }
-    if headers.get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+    if headers
+        .get("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    {
         writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
     let mut body = Vec::new();
