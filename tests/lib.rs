@@ -27,8 +27,9 @@
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -461,6 +462,59 @@ fn remove_stack(name: &str, timeout: Duration) -> Result<()> {
         attempt += 1;
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The `voc` binary of this workspace, for tests that run the command line.
+///
+/// Cargo builds another package's binaries only for that package's own
+/// tests (`CARGO_BIN_EXE_voc` does not exist here), so the first call in a
+/// test process runs `cargo build -p voc --bin voc` into the target folder
+/// of the running test (a no-op when it is up to date): a test never runs
+/// a stale binary. Later calls return the same path, or the same error.
+pub fn voc_binary() -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_voc().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+fn build_voc() -> Result<PathBuf> {
+    // The test executable is `<target>/<profile folder>/deps/<test>-<hash>`.
+    let exe = std::env::current_exe().context("locating the test executable")?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .with_context(|| format!("{} is not in a cargo target folder", exe.display()))?;
+    let target_dir = profile_dir
+        .parent()
+        .with_context(|| format!("{} is not in a cargo target folder", exe.display()))?;
+    let profile = profile_dir
+        .file_name()
+        .and_then(OsStr::to_str)
+        .context("the profile folder's name is not UTF-8")?;
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("the tests crate is not in the workspace")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args(["build", "--quiet", "-p", "voc", "--bin", "voc", "--target-dir"])
+        .arg(target_dir);
+    // The `dev` profile builds into `debug`; every other into its own name.
+    if profile != "debug" {
+        command.args(["--profile", profile]);
+    }
+    let out = command.output().context("running cargo build -p voc")?;
+    if !out.status.success() {
+        bail!(
+            "cargo build -p voc failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(profile_dir.join(format!("voc{}", std::env::consts::EXE_SUFFIX)))
 }
 
 #[cfg(test)]

@@ -16,4 +16,4 @@ mod engine_interop;
 mod engine_remove;
 mod engine_resolve;
 mod loader_parity;
-mod tmp_capture_check;
+mod validate;

@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::output::{Progress, print_json};
-use super::{credentials, variables};
+use super::variables;
+use crate::engine::credentials;
 use crate::conf::image::ImageConfig;
 use crate::engine::image::ImageBuild;
 use crate::engine::{Engine, RegistryAuth};
@@ -113,7 +114,7 @@ fn push_credentials(destination: &str) -> anyhow::Result<Option<RegistryAuth>> {
     if let (Ok(username), Ok(password)) = (std::env::var("VOC_REGISTRY_USER"), std::env::var("VOC_REGISTRY_PASSWORD")) {
         return Ok(Some(RegistryAuth { username, password, serveraddress: registry }));
     }
-    credentials::for_registry(&registry)
+    Ok(credentials::for_registry(&registry)?)
 }
 
 async fn build(args: BuildArgs) -> anyhow::Result<()> {

@@ -10,10 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod credentials;
+mod apply;
 mod image;
+mod jobs;
 mod output;
 mod stack;
+mod validate;
 mod variables;
 
 /// Conf as code for Docker Swarm.
@@ -32,7 +34,23 @@ enum Command {
     /// Build and push images.
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Check a conf repo and print every problem in it (exit code 1 if any).
+    Validate(validate::ValidateArgs),
+    /// Show what `apply` would do for a commit range, and why.
+    Plan(apply::PlanArgs),
+    /// Build, push, deploy and remove what a commit range changed, in order.
+    Apply(apply::ApplyArgs),
+    /// List the recent jobs of `apply`.
+    Jobs(jobs::JobsArgs),
+    /// Show one job and its log.
+    Job(jobs::JobArgs),
 }
+
+/// The error of a command that has already printed why it failed (`voc
+/// validate` listing problems): `main` exits with 1 and adds nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("the command failed")]
+struct Reported;
 
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
@@ -46,6 +64,7 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<Reported>() => ExitCode::FAILURE,
         Err(error) => {
             // `{:#}` prints the whole cause chain on one line.
             eprintln!("error: {error:#}");
@@ -58,5 +77,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Stack(command) => stack::run(command).await,
         Command::Image(command) => image::run(command).await,
+        Command::Validate(args) => validate::run(args),
+        Command::Plan(args) => apply::run_plan(args).await,
+        Command::Apply(args) => apply::run_apply(args).await,
+        Command::Jobs(args) => jobs::run_jobs(args),
+        Command::Job(args) => jobs::run_job(args),
     }
 }

@@ -10,7 +10,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::output::{Progress, age, print_json, print_table};
-use super::{credentials, variables};
+use super::variables;
+use crate::engine::credentials;
 use crate::compose;
 use crate::engine::{DeployOptions, Engine, RemoveEvent, ResolveImage, ServiceAction};
 

@@ -40,7 +40,9 @@ pub fn read_definition(root: &Path, name: &str) -> (Option<DefinitionEntry>, Vec
     if let Err(why) = check_name(name) {
         let problem = ConfProblem::new(&folder, format!("definition name \"{name}\" {why}"));
         problems.push(match suggest_name(name) {
-            Some(fixed) => problem.with_hint(format!("rename the folder to {DEFINITIONS_FOLDER}/{fixed}")),
+            Some(fixed) => {
+                problem.with_hint(format!("rename the folder to {DEFINITIONS_FOLDER}/{fixed}"))
+            }
             None => problem,
         });
     }
@@ -70,8 +72,13 @@ pub fn read_definition(root: &Path, name: &str) -> (Option<DefinitionEntry>, Vec
         None => {
             if !root.join(&template_file).exists() {
                 problems.push(
-                    ConfProblem::new(&folder, format!("definition \"{name}\" has no {TEMPLATE_FILE}"))
-                        .with_hint(format!("add {template_file}, the Compose file as a Tera template")),
+                    ConfProblem::new(
+                        &folder,
+                        format!("definition \"{name}\" has no {TEMPLATE_FILE}"),
+                    )
+                    .with_hint(format!(
+                        "add {template_file}, the Compose file as a Tera template"
+                    )),
                 );
             }
             None
@@ -104,7 +111,9 @@ fn read_text(root: &Path, file: &str, problems: &mut Vec<ConfProblem>) -> Option
     if !root.join(file).exists() {
         return None;
     }
-    read_repo_file(root, file).map_err(|problem| problems.push(problem)).ok()
+    read_repo_file(root, file)
+        .map_err(|problem| problems.push(problem))
+        .ok()
 }
 
 /// `definition.json`: its fields, then the options schema.
@@ -145,7 +154,11 @@ fn read_meta(text: &str, file: &str, problems: &mut Vec<ConfProblem>) -> Option<
 }
 
 /// Checks `options`, the JSON Schema of a definition's options.
-pub fn check_options_schema(options: &Value, document: &JsonDocument, file: &str) -> Vec<ConfProblem> {
+pub fn check_options_schema(
+    options: &Value,
+    document: &JsonDocument,
+    file: &str,
+) -> Vec<ConfProblem> {
     let mut problems = Vec::new();
     let at = |pointer: &str| document.line(pointer);
     let mut problem = |pointer: &str, message: String| {
@@ -154,7 +167,10 @@ pub fn check_options_schema(options: &Value, document: &JsonDocument, file: &str
     let Value::Object(schema) = options else {
         problem(
             "/options",
-            format!("\"options\" must be a JSON Schema object ({{\"type\": \"object\", \"properties\": {{...}}}}), not {}", kind_of(options)),
+            format!(
+                "\"options\" must be a JSON Schema object ({{\"type\": \"object\", \"properties\": {{...}}}}), not {}",
+                kind_of(options)
+            ),
         );
         return problems;
     };
@@ -162,9 +178,15 @@ pub fn check_options_schema(options: &Value, document: &JsonDocument, file: &str
         Some(Value::String(kind)) if kind == "object" => {}
         Some(other) => problem(
             "/options/type",
-            format!("\"options.type\" must be \"object\", not {}", describe(other)),
+            format!(
+                "\"options.type\" must be \"object\", not {}",
+                describe(other)
+            ),
         ),
-        None => problem("/options", "\"options\" must have \"type\": \"object\"".to_owned()),
+        None => problem(
+            "/options",
+            "\"options\" must have \"type\": \"object\"".to_owned(),
+        ),
     }
     let empty = Map::new();
     let properties = match schema.get("properties") {
@@ -173,7 +195,10 @@ pub fn check_options_schema(options: &Value, document: &JsonDocument, file: &str
         Some(other) => {
             problem(
                 "/options/properties",
-                format!("\"options.properties\" must be an object (option name: schema), not {}", kind_of(other)),
+                format!(
+                    "\"options.properties\" must be an object (option name: schema), not {}",
+                    kind_of(other)
+                ),
             );
             &empty
         }
@@ -199,7 +224,10 @@ pub fn check_options_schema(options: &Value, document: &JsonDocument, file: &str
                     other => problems.push(
                         ConfProblem::new(
                             file,
-                            format!("\"options.required\" must list option names, not {}", kind_of(other)),
+                            format!(
+                                "\"options.required\" must list option names, not {}",
+                                kind_of(other)
+                            ),
                         )
                         .at_line(at(&pointer)),
                     ),
@@ -208,7 +236,10 @@ pub fn check_options_schema(options: &Value, document: &JsonDocument, file: &str
         }
         Some(other) => problem(
             "/options/required",
-            format!("\"options.required\" must be a list of option names, not {}", kind_of(other)),
+            format!(
+                "\"options.required\" must be a list of option names, not {}",
+                kind_of(other)
+            ),
         ),
     }
     for (name, property) in properties {
@@ -238,7 +269,10 @@ fn check_property(
     let Value::Object(property) = property else {
         problem(
             pointer,
-            format!("option \"{name}\" must be a schema object ({{\"type\": ...}}), not {}", kind_of(property)),
+            format!(
+                "option \"{name}\" must be a schema object ({{\"type\": ...}}), not {}",
+                kind_of(property)
+            ),
             None,
         );
         return problems;
@@ -247,7 +281,11 @@ fn check_property(
     let known_types = || format!("use one of {}", quoted_list(&TYPES.map(String::from)));
     let types: Vec<&str> = match property.get("type") {
         None => {
-            problem(pointer, format!("option \"{name}\" has no \"type\""), Some(known_types()));
+            problem(
+                pointer,
+                format!("option \"{name}\" has no \"type\""),
+                Some(known_types()),
+            );
             return problems;
         }
         Some(Value::String(kind)) => vec![kind.as_str()],
@@ -257,13 +295,20 @@ fn check_property(
         Some(other) => {
             problem(
                 &types_pointer,
-                format!("the \"type\" of option \"{name}\" must be a type name, not {}", kind_of(other)),
+                format!(
+                    "the \"type\" of option \"{name}\" must be a type name, not {}",
+                    kind_of(other)
+                ),
                 Some(known_types()),
             );
             return problems;
         }
     };
-    let unknown: Vec<&str> = types.iter().copied().filter(|t| !TYPES.contains(t)).collect();
+    let unknown: Vec<&str> = types
+        .iter()
+        .copied()
+        .filter(|t| !TYPES.contains(t))
+        .collect();
     for kind in &unknown {
         let hint = did_you_mean(kind, TYPES).unwrap_or_else(known_types);
         problem(
@@ -275,13 +320,20 @@ fn check_property(
     if !unknown.is_empty() {
         return problems;
     }
-    let expected = types.iter().map(|kind| with_article(kind)).collect::<Vec<_>>().join(" or ");
+    let expected = types
+        .iter()
+        .map(|kind| with_article(kind))
+        .collect::<Vec<_>>()
+        .join(" or ");
     if let Some(default) = property.get("default")
         && !types.iter().any(|kind| has_type(default, kind))
     {
         problem(
             &format!("{pointer}/default"),
-            format!("the default of option \"{name}\" is {}, not {expected}", describe(default)),
+            format!(
+                "the default of option \"{name}\" is {}, not {expected}",
+                describe(default)
+            ),
             None,
         );
     }
@@ -292,7 +344,10 @@ fn check_property(
                 if !types.iter().any(|kind| has_type(value, kind)) {
                     problem(
                         &format!("{pointer}/enum/{i}"),
-                        format!("option \"{name}\" lists {} in its \"enum\", which is not {expected}", describe(value)),
+                        format!(
+                            "option \"{name}\" lists {} in its \"enum\", which is not {expected}",
+                            describe(value)
+                        ),
                         None,
                     );
                 }
@@ -302,14 +357,20 @@ fn check_property(
             {
                 problem(
                     &format!("{pointer}/default"),
-                    format!("the default of option \"{name}\" ({}) is not one of its \"enum\" values", describe(default)),
+                    format!(
+                        "the default of option \"{name}\" ({}) is not one of its \"enum\" values",
+                        describe(default)
+                    ),
                     None,
                 );
             }
         }
         Some(other) => problem(
             &format!("{pointer}/enum"),
-            format!("the \"enum\" of option \"{name}\" must be a list of values, not {}", kind_of(other)),
+            format!(
+                "the \"enum\" of option \"{name}\" must be a list of values, not {}",
+                kind_of(other)
+            ),
             None,
         ),
     }
@@ -321,7 +382,9 @@ fn check_property(
 fn has_type(value: &Value, kind: &str) -> bool {
     match kind {
         "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "integer" => {
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         "array" => value.is_array(),
@@ -415,38 +478,68 @@ mod tests {
     fn each_schema_rule_is_checked_on_its_line() {
         let cases: &[(&str, &[&str])] = &[
             (r#"{"type": "object"}"#, &[]),
-            (r#"{"type": "object", "properties": {"a": {"type": ["string", "null"]}}}"#, &[
-                "d.json:2: option \"a\" has an unknown type \"null\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
-            ]),
-            ("[]", &["d.json:2: \"options\" must be a JSON Schema object ({\"type\": \"object\", \"properties\": {...}}), not an array"]),
-            ("{}", &["d.json:2: \"options\" must have \"type\": \"object\""]),
-            (r#"{"type": "array"}"#, &["d.json:2: \"options.type\" must be \"object\", not the string \"array\""]),
-            ("{\"type\": \"object\",\n\"properties\": [1]}", &[
-                "d.json:3: \"options.properties\" must be an object (option name: schema), not an array",
-            ]),
-            ("{\"type\": \"object\", \"properties\": {\"domain\": {\"type\": \"string\"}},\n\"required\": [\n\"domian\", 3]}", &[
-                "d.json:4: \"options.required\" names \"domian\", which is not in \"options.properties\" (did you mean \"domain\"?)",
-                "d.json:4: \"options.required\" must list option names, not an integer",
-            ]),
-            ("{\"type\": \"object\", \"required\": \"x\"}", &[
-                "d.json:2: \"options.required\" must be a list of option names, not a string",
-            ]),
-            ("{\"type\": \"object\", \"properties\": {\n\"a\": {\"title\": \"A\"},\n\"b\": {\"type\": \"int\"},\n\"c\": {\"type\": \"strng\"},\n\"d\": \"string\",\n\"e\": {\"type\": 1}}}", &[
-                "d.json:3: option \"a\" has no \"type\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
-                "d.json:4: option \"b\" has an unknown type \"int\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
-                "d.json:5: option \"c\" has an unknown type \"strng\" (did you mean \"string\"?)",
-                "d.json:6: option \"d\" must be a schema object ({\"type\": ...}), not a string",
-                "d.json:7: the \"type\" of option \"e\" must be a type name, not an integer",
-            ]),
-            ("{\"type\": \"object\", \"properties\": {\n\"n\": {\"type\": \"integer\",\n\"default\": \"1\"},\n\"f\": {\"type\": \"integer\", \"default\": 1.0},\n\"g\": {\"type\": \"number\", \"default\": 1.5},\n\"h\": {\"type\": \"boolean\", \"default\": 0},\n\"i\": {\"type\": [\"string\", \"integer\"], \"default\": 2}}}", &[
-                "d.json:4: the default of option \"n\" is the string \"1\", not an integer",
-                "d.json:7: the default of option \"h\" is the integer 0, not a boolean",
-            ]),
-            ("{\"type\": \"object\", \"properties\": {\n\"t\": {\"type\": \"string\", \"enum\": [\"small\",\n2], \"default\": \"medium\"},\n\"u\": {\"type\": \"string\", \"enum\": \"small\"}}}", &[
-                "d.json:4: option \"t\" lists the integer 2 in its \"enum\", which is not a string",
-                "d.json:3: the default of option \"t\" (the string \"medium\") is not one of its \"enum\" values",
-                "d.json:5: the \"enum\" of option \"u\" must be a list of values, not a string",
-            ]),
+            (
+                r#"{"type": "object", "properties": {"a": {"type": ["string", "null"]}}}"#,
+                &[
+                    "d.json:2: option \"a\" has an unknown type \"null\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                ],
+            ),
+            (
+                "[]",
+                &[
+                    "d.json:2: \"options\" must be a JSON Schema object ({\"type\": \"object\", \"properties\": {...}}), not an array",
+                ],
+            ),
+            (
+                "{}",
+                &["d.json:2: \"options\" must have \"type\": \"object\""],
+            ),
+            (
+                r#"{"type": "array"}"#,
+                &["d.json:2: \"options.type\" must be \"object\", not the string \"array\""],
+            ),
+            (
+                "{\"type\": \"object\",\n\"properties\": [1]}",
+                &[
+                    "d.json:3: \"options.properties\" must be an object (option name: schema), not an array",
+                ],
+            ),
+            (
+                "{\"type\": \"object\", \"properties\": {\"domain\": {\"type\": \"string\"}},\n\"required\": [\n\"domian\", 3]}",
+                &[
+                    "d.json:4: \"options.required\" names \"domian\", which is not in \"options.properties\" (did you mean \"domain\"?)",
+                    "d.json:4: \"options.required\" must list option names, not an integer",
+                ],
+            ),
+            (
+                "{\"type\": \"object\", \"required\": \"x\"}",
+                &["d.json:2: \"options.required\" must be a list of option names, not a string"],
+            ),
+            (
+                "{\"type\": \"object\", \"properties\": {\n\"a\": {\"title\": \"A\"},\n\"b\": {\"type\": \"int\"},\n\"c\": {\"type\": \"strng\"},\n\"d\": \"string\",\n\"e\": {\"type\": 1}}}",
+                &[
+                    "d.json:3: option \"a\" has no \"type\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                    "d.json:4: option \"b\" has an unknown type \"int\" (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                    "d.json:5: option \"c\" has an unknown type \"strng\" (did you mean \"string\"?)",
+                    "d.json:6: option \"d\" must be a schema object ({\"type\": ...}), not a string",
+                    "d.json:7: the \"type\" of option \"e\" must be a type name, not an integer (use one of \"string\", \"integer\", \"number\", \"boolean\", \"array\" and \"object\")",
+                ],
+            ),
+            (
+                "{\"type\": \"object\", \"properties\": {\n\"n\": {\"type\": \"integer\",\n\"default\": \"1\"},\n\"f\": {\"type\": \"integer\", \"default\": 1.0},\n\"g\": {\"type\": \"number\", \"default\": 1.5},\n\"h\": {\"type\": \"boolean\", \"default\": 0},\n\"i\": {\"type\": [\"string\", \"integer\"], \"default\": 2}}}",
+                &[
+                    "d.json:4: the default of option \"n\" is the string \"1\", not an integer",
+                    "d.json:7: the default of option \"h\" is the integer 0, not a boolean",
+                ],
+            ),
+            (
+                "{\"type\": \"object\", \"properties\": {\n\"t\": {\"type\": \"string\", \"enum\": [\"small\",\n2], \"default\": \"medium\"},\n\"u\": {\"type\": \"string\", \"enum\": \"small\"}}}",
+                &[
+                    "d.json:4: option \"t\" lists the integer 2 in its \"enum\", which is not a string",
+                    "d.json:4: the default of option \"t\" (the string \"medium\") is not one of its \"enum\" values",
+                    "d.json:5: the \"enum\" of option \"u\" must be a list of values, not a string",
+                ],
+            ),
         ];
         for (options, expected) in cases {
             assert_eq!(schema_problems(options), *expected, "{options}");
@@ -455,12 +548,24 @@ mod tests {
 
     #[test]
     fn template_syntax_errors_have_their_line() {
-        assert_eq!(check_template("services:\n  web:\n    image: {{ options.image }}\n", "t"), None);
-        let problem = check_template("services:\n  web:\n    image: {{ options.image }\n", "t").unwrap();
+        assert_eq!(
+            check_template("services:\n  web:\n    image: {{ options.image }}\n", "t"),
+            None
+        );
+        let problem =
+            check_template("services:\n  web:\n    image: {{ options.image }\n", "t").unwrap();
         assert_eq!(problem.line, Some(3), "{problem}");
-        assert!(problem.message.starts_with("the template does not parse: expected"), "{problem}");
+        assert!(
+            problem
+                .message
+                .starts_with("the template does not parse: expected"),
+            "{problem}"
+        );
         let problem = check_template("{% if x %}\nservices: {}\n", "t").unwrap();
-        assert!(problem.message.starts_with("the template does not parse: "), "{problem}");
+        assert!(
+            problem.message.starts_with("the template does not parse: "),
+            "{problem}"
+        );
         let problem = check_template("{% extends \"base\" %}\n", "t").unwrap();
         assert_eq!(problem.line, None, "{problem}");
     }
@@ -482,7 +587,10 @@ mod tests {
     fn a_valid_definition_is_read() {
         let (_dir, root) = folder(&[
             ("definitions/web/definition.json", META),
-            ("definitions/web/docker-compose.yml.tera", "services:\n  web:\n    image: {{ options.image }}\n"),
+            (
+                "definitions/web/docker-compose.yml.tera",
+                "services:\n  web:\n    image: {{ options.image }}\n",
+            ),
             ("definitions/web/README.md", "# Web"),
         ]);
         let (entry, problems) = read_definition(&root, "web");
@@ -493,25 +601,45 @@ mod tests {
         assert_eq!(entry.readme.as_deref(), Some("# Web"));
     }
 
+    /// Files of a repo (path, text).
+    type Files<'a> = &'a [(&'a str, &'a str)];
+
     #[test]
     fn every_problem_of_a_definition_is_reported() {
-        let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
-            (&[("definitions/web/README.md", "")], "web", &[
-                "definitions/web: definition \"web\" has no definition.json (add definitions/web/definition.json with a \"title\", a \"version\" and the \"options\" as a JSON Schema)",
-                "definitions/web: definition \"web\" has no docker-compose.yml.tera (add definitions/web/docker-compose.yml.tera, the Compose file as a Tera template)",
-            ]),
-            (&[
-                ("definitions/Web/definition.json", META),
-                ("definitions/Web/docker-compose.yml.tera", "{{ x }}"),
-            ], "Web", &["definitions/Web: definition name \"Web\" must be lowercase (rename the folder to definitions/web)"]),
-            (&[
-                ("definitions/web/definition.json", "{\"title\": \"\",\n\"versoin\": \"1\", \"options\": {\"type\": \"object\"}}"),
-                ("definitions/web/docker-compose.yml.tera", "{{ x }"),
-            ], "web", &[
-                "definitions/web/definition.json:2: unknown field \"versoin\" (did you mean \"version\"?)",
-                "definitions/web/definition.json:1: field \"version\" is missing (add \"version\")",
-                "definitions/web/definition.json:1: \"title\" is empty",
-            ]),
+        let cases: &[(Files<'_>, &str, &[&str])] = &[
+            (
+                &[("definitions/web/README.md", "")],
+                "web",
+                &[
+                    "definitions/web: definition \"web\" has no definition.json (add definitions/web/definition.json with a \"title\", a \"version\" and the \"options\" as a JSON Schema)",
+                    "definitions/web: definition \"web\" has no docker-compose.yml.tera (add definitions/web/docker-compose.yml.tera, the Compose file as a Tera template)",
+                ],
+            ),
+            (
+                &[
+                    ("definitions/Web/definition.json", META),
+                    ("definitions/Web/docker-compose.yml.tera", "{{ x }}"),
+                ],
+                "Web",
+                &[
+                    "definitions/Web: definition name \"Web\" must be lowercase (rename the folder to definitions/web)",
+                ],
+            ),
+            (
+                &[
+                    (
+                        "definitions/web/definition.json",
+                        "{\"title\": \"\",\n\"versoin\": \"1\", \"options\": {\"type\": \"object\"}}",
+                    ),
+                    ("definitions/web/docker-compose.yml.tera", "{{ x }"),
+                ],
+                "web",
+                &[
+                    "definitions/web/definition.json:2: unknown field \"versoin\" (did you mean \"version\"?)",
+                    "definitions/web/definition.json:1: field \"version\" is missing (add \"version\")",
+                    "definitions/web/definition.json:1: \"title\" is empty",
+                ],
+            ),
         ];
         for (files, name, expected) in cases {
             let (_dir, root) = folder(files);
@@ -521,7 +649,11 @@ mod tests {
             // The template problem's exact text is Tera's.
             lines.retain(|l| !l.contains("the template does not parse"));
             assert_eq!(lines, *expected);
-            assert!(problems.iter().all(|p| p.subject == Some(Subject::Definition((*name).to_owned()))));
+            assert!(
+                problems
+                    .iter()
+                    .all(|p| p.subject == Some(Subject::Definition((*name).to_owned())))
+            );
         }
     }
 }

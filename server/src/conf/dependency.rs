@@ -95,7 +95,9 @@ pub fn check_dependencies(stacks: &BTreeMap<String, DependencyNode<'_>>) -> Vec<
         problems.push(
             ConfProblem::new(file, format!("dependency cycle: {}", cycle.join(" -> ")))
                 .at_line(line)
-                .with_hint("remove one of these dependencies: stacks in a cycle can never be deployed")
+                .with_hint(
+                    "remove one of these dependencies: stacks in a cycle can never be deployed",
+                )
                 .about(Subject::Stack(name.clone())),
         );
     }
@@ -104,7 +106,10 @@ pub fn check_dependencies(stacks: &BTreeMap<String, DependencyNode<'_>>) -> Vec<
 
 /// The shortest path of dependencies from `start` back to itself
 /// (`[start, b, start]`), if there is one.
-fn shortest_cycle<'a>(edges: &BTreeMap<&'a str, Vec<&'a str>>, start: &'a str) -> Option<Vec<&'a str>> {
+fn shortest_cycle<'a>(
+    edges: &BTreeMap<&'a str, Vec<&'a str>>,
+    start: &'a str,
+) -> Option<Vec<&'a str>> {
     let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(current) = queue.pop_front() {
@@ -151,7 +156,12 @@ mod tests {
                 let entries: Vec<String> = depends_on.iter().map(|d| format!("\"{d}\"")).collect();
                 let text = format!("{{\"dependsOn\": [\n{}\n]}}", entries.join(",\n"));
                 let document = JsonDocument::parse(&text).unwrap();
-                ((*name).to_owned(), format!("stack-{name}.json"), config, document)
+                (
+                    (*name).to_owned(),
+                    format!("stack-{name}.json"),
+                    config,
+                    document,
+                )
             })
             .collect();
         let nodes: BTreeMap<String, DependencyNode<'_>> = configs
@@ -183,24 +193,44 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
     }
 
+    /// Stacks as `check` takes them.
+    type Stacks<'a> = &'a [(&'a str, &'a str, bool, &'a [&'a str])];
+
     #[test]
     fn each_broken_dependency_is_reported_on_its_line() {
-        let cases: &[(&[(&str, &str, bool, &[&str])], &[&str])] = &[
+        let cases: &[(Stacks<'_>, &[&str])] = &[
             (
-                &[("web", "default", true, &["db", "dbb"]), ("db", "default", true, &[])],
-                &["stack-web.json:3: stack \"web\" depends on stack \"dbb\", which does not exist (did you mean \"db\"?)"],
+                &[
+                    ("web", "default", true, &["db", "dbb"]),
+                    ("db", "default", true, &[]),
+                ],
+                &[
+                    "stack-web.json:3: stack \"web\" depends on stack \"dbb\", which does not exist (did you mean \"db\"?)",
+                ],
             ),
             (
                 &[("web", "default", true, &["queue"])],
-                &["stack-web.json:2: stack \"web\" depends on stack \"queue\", which does not exist (add docker-compose-queue.yml, or remove \"queue\" from dependsOn)"],
+                &[
+                    "stack-web.json:2: stack \"web\" depends on stack \"queue\", which does not exist (add docker-compose-queue.yml, or remove \"queue\" from dependsOn)",
+                ],
             ),
             (
-                &[("web", "default", true, &["db"]), ("db", "other", true, &[])],
-                &["stack-web.json:2: stack \"web\" (target \"default\") depends on stack \"db\", which deploys to target \"other\" (a stack can only depend on stacks of its own target)"],
+                &[
+                    ("web", "default", true, &["db"]),
+                    ("db", "other", true, &[]),
+                ],
+                &[
+                    "stack-web.json:2: stack \"web\" (target \"default\") depends on stack \"db\", which deploys to target \"other\" (a stack can only depend on stacks of its own target)",
+                ],
             ),
             (
-                &[("web", "default", true, &["db"]), ("db", "default", false, &[])],
-                &["stack-web.json:2: stack \"web\" depends on stack \"db\", which is disabled (enable \"db\", or remove it from dependsOn: a disabled stack is never deployed)"],
+                &[
+                    ("web", "default", true, &["db"]),
+                    ("db", "default", false, &[]),
+                ],
+                &[
+                    "stack-web.json:2: stack \"web\" depends on stack \"db\", which is disabled (enable \"db\", or remove it from dependsOn: a disabled stack is never deployed)",
+                ],
             ),
         ];
         for (stacks, expected) in cases {
@@ -236,7 +266,10 @@ mod tests {
             ("c", "default", true, &["a"]),
         ]);
         assert!(problems[0].contains("a -> c -> a"), "{problems:?}");
-        let problems = check(&[("a", "default", true, &["b"]), ("b", "default", true, &["a"])]);
+        let problems = check(&[
+            ("a", "default", true, &["b"]),
+            ("b", "default", true, &["a"]),
+        ]);
         assert_eq!(problems.len(), 2);
         assert!(problems[0].contains("a -> b -> a"), "{problems:?}");
     }

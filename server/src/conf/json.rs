@@ -141,8 +141,11 @@ pub fn deserialize_fields<T: DeserializeOwned>(
         return Fields {
             value: None,
             problems: vec![
-                ConfProblem::new(file, format!("must be {what}, not {}", kind_of(&document.value)))
-                    .at_line(document.line("")),
+                ConfProblem::new(
+                    file,
+                    format!("must be {what}, not {}", kind_of(&document.value)),
+                )
+                .at_line(document.line("")),
             ],
         };
     };
@@ -429,7 +432,8 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_found() {
-        let document = JsonDocument::parse("{\"a\": 1,\n\"b\": {\"c\": 1, \"c\": 2},\n\"a\": 3}").unwrap();
+        let document =
+            JsonDocument::parse("{\"a\": 1,\n\"b\": {\"c\": 1, \"c\": 2},\n\"a\": 3}").unwrap();
         assert_eq!(
             document.duplicates,
             [("/b/c".to_owned(), 2), ("/a".to_owned(), 3)]
@@ -476,8 +480,7 @@ mod tests {
 
     fn sample(text: &str) -> Fields<Sample> {
         let document = JsonDocument::parse(text).unwrap();
-        let skeleton: Map<String, Value> =
-            serde_json::from_str(r#"{"title": ""}"#).unwrap();
+        let skeleton: Map<String, Value> = serde_json::from_str(r#"{"title": ""}"#).unwrap();
         deserialize_fields(&document, "s.json", &skeleton, "a JSON object")
     }
 
@@ -520,10 +523,7 @@ mod tests {
                 "{\n\"count\": 1}",
                 &["s.json:1: field \"title\" is missing (add \"title\")"],
             ),
-            (
-                "\n[1]",
-                &["s.json:2: must be a JSON object, not an array"],
-            ),
+            ("\n[1]", &["s.json:2: must be a JSON object, not an array"]),
             (
                 "{\"title\": 5}",
                 &["s.json:1: field \"title\": invalid type: integer `5`, expected a string"],

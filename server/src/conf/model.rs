@@ -268,6 +268,8 @@ impl ConfReport {
 
     /// True if `subject` has a problem (a plan skips it, with the reason).
     pub fn has_problem(&self, subject: &Subject) -> bool {
-        self.problems.iter().any(|p| p.subject.as_ref() == Some(subject))
+        self.problems
+            .iter()
+            .any(|p| p.subject.as_ref() == Some(subject))
     }
 }

@@ -34,7 +34,10 @@ impl fmt::Display for NameError {
             NameError::Empty => write!(f, "is empty"),
             NameError::Uppercase => write!(f, "must be lowercase"),
             NameError::BadStart(c) => {
-                write!(f, "must start with a lowercase letter or a digit, not `{c}`")
+                write!(
+                    f,
+                    "must start with a lowercase letter or a digit, not `{c}`"
+                )
             }
             NameError::BadCharacter(c) => write!(
                 f,
@@ -42,7 +45,10 @@ impl fmt::Display for NameError {
                 c.escape_default()
             ),
             NameError::TooLong(len) => {
-                write!(f, "is {len} characters long, at most {MAX_NAME_LEN} are allowed")
+                write!(
+                    f,
+                    "is {len} characters long, at most {MAX_NAME_LEN} are allowed"
+                )
             }
         }
     }

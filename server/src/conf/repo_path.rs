@@ -40,8 +40,10 @@ pub fn escapes_repo(root: &Path, path: &Path) -> bool {
 pub fn read_repo_file(root: &Path, file: &str) -> Result<String, ConfProblem> {
     let path = root.join(file);
     if escapes_repo(root, &path) {
-        return Err(ConfProblem::new(file, "is a symbolic link that leads out of the repo")
-            .with_hint("voc reads only what is in the repo: put the file itself there"));
+        return Err(
+            ConfProblem::new(file, "is a symbolic link that leads out of the repo")
+                .with_hint("voc reads only what is in the repo: put the file itself there"),
+        );
     }
     let bytes = std::fs::read(&path)
         .map_err(|error| ConfProblem::new(file, format!("cannot be read: {error}")))?;
@@ -94,6 +96,10 @@ mod tests {
             Err("out: is a symbolic link that leads out of the repo (voc reads only what is in the repo: put the file itself there)".to_owned())
         );
         assert_eq!(read("binary"), Err("binary: is not UTF-8 text".to_owned()));
-        assert!(read("missing").unwrap_err().starts_with("missing: cannot be read: "));
+        assert!(
+            read("missing")
+                .unwrap_err()
+                .starts_with("missing: cannot be read: ")
+        );
     }
 }

@@ -66,8 +66,11 @@ pub fn read_settings(text: &str, file: &str, stack: &str) -> StackSettings {
         let at = line(&format!("/dependsOn/{i}"));
         if let Err(why) = check_name(dependency) {
             problems.push(
-                ConfProblem::new(file, format!("dependsOn names \"{dependency}\", which {why}"))
-                    .at_line(at),
+                ConfProblem::new(
+                    file,
+                    format!("dependsOn names \"{dependency}\", which {why}"),
+                )
+                .at_line(at),
             );
         } else if dependency == stack {
             problems.push(
@@ -256,7 +259,9 @@ mod tests {
             ),
             (
                 "{\"variables\": {\"PORT\": 8080}}",
-                &["s/stack-shop.json:1: field \"variables\": invalid type: integer `8080`, expected a string"],
+                &[
+                    "s/stack-shop.json:1: field \"variables\": invalid type: integer `8080`, expected a string",
+                ],
             ),
             (
                 "{\n\"target\": \"Prod\"}",
@@ -272,11 +277,15 @@ mod tests {
             ),
             (
                 "{\"definition\": \"web.app\"}",
-                &["s/stack-shop.json:1: definition name \"web.app\" may only contain lowercase letters, digits, `_` and `-`, not `.`"],
+                &[
+                    "s/stack-shop.json:1: definition name \"web.app\" may only contain lowercase letters, digits, `_` and `-`, not `.`",
+                ],
             ),
             (
                 "{\n\"options\": {\"replicas\": 2}}",
-                &["s/stack-shop.json:2: \"options\" is given without a \"definition\" (options are for the stack definition the stack was rendered from: add \"definition\" or remove \"options\")"],
+                &[
+                    "s/stack-shop.json:2: \"options\" is given without a \"definition\" (options are for the stack definition the stack was rendered from: add \"definition\" or remove \"options\")",
+                ],
             ),
             (
                 "{\"definition\": \"web\", \"options\": [1]}",
@@ -353,8 +362,13 @@ mod tests {
         let lines: Vec<String> = check.problems.iter().map(ToString::to_string).collect();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(
-            lines.contains(&"shop/docker-compose-shop.yml:5: services.web.deploy.replicas must be a integer".to_owned())
-                || lines.iter().any(|l| l.starts_with("shop/docker-compose-shop.yml:5: services.web.deploy.replicas ")),
+            lines.contains(
+                &"shop/docker-compose-shop.yml:5: services.web.deploy.replicas must be a integer"
+                    .to_owned()
+            ) || lines
+                .iter()
+                .any(|l| l
+                    .starts_with("shop/docker-compose-shop.yml:5: services.web.deploy.replicas ")),
             "{lines:?}"
         );
         assert!(

@@ -27,7 +27,9 @@ use super::dependency::{DependencyNode, check_dependencies};
 use super::error::Error;
 use super::image::{BuildArg, ImageConfig};
 use super::json::{JsonDocument, child, expected_names};
-use super::model::{ConfProblem, ConfReport, ImageEntry, RepoPath, StackConfig, StackEntry, Subject};
+use super::model::{
+    ConfProblem, ConfReport, ImageEntry, RepoPath, StackConfig, StackEntry, Subject,
+};
 use super::name::{check_name, suggest_name};
 use super::repo_path::{escapes_repo, read_repo_file};
 use super::stack::{ComposeCheck, StackSettings, check_compose, read_settings};
@@ -60,10 +62,16 @@ pub fn read_conf_with(root: &Path, options: &ReadOptions) -> ConfReport {
     let root = match root.canonicalize() {
         Ok(root) if root.is_dir() => root,
         Ok(root) => {
-            return failed(&root, ConfProblem::new(root.display().to_string(), "is not a folder"));
+            return failed(
+                &root,
+                ConfProblem::new(root.display().to_string(), "is not a folder"),
+            );
         }
         Err(error) => {
-            let problem = ConfProblem::new(root.display().to_string(), format!("cannot be read: {error}"));
+            let problem = ConfProblem::new(
+                root.display().to_string(),
+                format!("cannot be read: {error}"),
+            );
             return failed(root, problem);
         }
     };
@@ -120,7 +128,9 @@ enum Role {
 /// The role and the claimed name of a file, from its name.
 fn classify(file_name: &str) -> Option<(Role, &str)> {
     if let Some(rest) = file_name.strip_prefix("docker-compose-") {
-        let name = rest.strip_suffix(".yml").or_else(|| rest.strip_suffix(".yaml"))?;
+        let name = rest
+            .strip_suffix(".yml")
+            .or_else(|| rest.strip_suffix(".yaml"))?;
         return Some((Role::ComposeFile, name));
     }
     if let Some(rest) = file_name.strip_prefix("stack-") {
@@ -260,7 +270,11 @@ struct StackFiles<'a> {
 }
 
 fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut ConfReport) {
-    let names: BTreeSet<&String> = found.compose_files.keys().chain(found.stack_settings.keys()).collect();
+    let names: BTreeSet<&String> = found
+        .compose_files
+        .keys()
+        .chain(found.stack_settings.keys())
+        .collect();
     let none: Vec<RepoPath> = Vec::new();
     let mut stacks: BTreeMap<String, StackFiles<'_>> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -272,7 +286,10 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
         stack_problems.extend(name_problems(
             "stack",
             name,
-            &[("Compose files", compose_files), ("settings files", settings_files)],
+            &[
+                ("Compose files", compose_files),
+                ("settings files", settings_files),
+            ],
         ));
         let settings_file = settings_files.first();
         let settings = settings_file.and_then(|file| match read_repo_file(root, file) {
@@ -282,7 +299,10 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
                 None
             }
         });
-        let config = settings.as_ref().map(|s| s.config.clone()).unwrap_or_default();
+        let config = settings
+            .as_ref()
+            .map(|s| s.config.clone())
+            .unwrap_or_default();
         if let Some(settings) = &settings {
             stack_problems.extend(settings.problems.iter().cloned());
             if let Some(file) = settings_file {
@@ -299,8 +319,11 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
                 format!("{folder}/docker-compose-{name}.yml")
             };
             stack_problems.push(
-                ConfProblem::new(file, format!("stack \"{name}\" has settings but no Compose file"))
-                    .with_hint(format!("add {compose}, or remove {file}")),
+                ConfProblem::new(
+                    file,
+                    format!("stack \"{name}\" has settings but no Compose file"),
+                )
+                .with_hint(format!("add {compose}, or remove {file}")),
             );
         }
         let mut variables = options.variables.clone();
@@ -315,9 +338,12 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
                 },
             };
             stack_problems.extend(check.problems.iter().cloned());
-            report
-                .warnings
-                .extend(check.warnings.iter().map(|w| w.clone().about(subject.clone())));
+            report.warnings.extend(
+                check
+                    .warnings
+                    .iter()
+                    .map(|w| w.clone().about(subject.clone())),
+            );
             compose.get_or_insert(check);
         }
         problems.extend(stack_problems.into_iter().map(|p| p.about(subject.clone())));
@@ -342,7 +368,10 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
                     .settings_file
                     .zip(stack.settings.as_ref())
                     .and_then(|(file, s)| Some((file.as_str(), s.document.as_ref()?))),
-                config: stack.settings.as_ref().map_or(&default_config, |s| &s.config),
+                config: stack
+                    .settings
+                    .as_ref()
+                    .map_or(&default_config, |s| &s.config),
             };
             (name.clone(), node)
         })
@@ -351,11 +380,15 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
 
     for (name, stack) in stacks {
         let subject = Subject::Stack(name.clone());
-        let (Some(compose_file), Some(compose)) = (stack.compose_files.first(), stack.compose) else {
+        let (Some(compose_file), Some(compose)) = (stack.compose_files.first(), stack.compose)
+        else {
             report.conf.invalid_stacks.insert(name);
             continue;
         };
-        if problems.iter().any(|p| p.subject.as_ref() == Some(&subject)) {
+        if problems
+            .iter()
+            .any(|p| p.subject.as_ref() == Some(&subject))
+        {
             report.conf.invalid_stacks.insert(name);
             continue;
         }
@@ -374,7 +407,12 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
 
 /// What a stack's settings name beyond the stacks: its definition and its
 /// target.
-fn check_references(file: &str, settings: &StackSettings, found: &Found, options: &ReadOptions) -> Vec<ConfProblem> {
+fn check_references(
+    file: &str,
+    settings: &StackSettings,
+    found: &Found,
+    options: &ReadOptions,
+) -> Vec<ConfProblem> {
     let mut problems = Vec::new();
     let line = |pointer: &str| settings.document.as_ref().and_then(|d| d.line(pointer));
     let config = &settings.config;
@@ -383,25 +421,42 @@ fn check_references(file: &str, settings: &StackSettings, found: &Found, options
         && !found.definitions.contains(definition)
     {
         let hint = did_you_mean(definition, found.definitions.iter().map(String::as_str))
-            .unwrap_or_else(|| format!("add the folder {DEFINITIONS_FOLDER}/{definition}/, or remove \"definition\""));
+            .unwrap_or_else(|| {
+                format!(
+                    "add the folder {DEFINITIONS_FOLDER}/{definition}/, or remove \"definition\""
+                )
+            });
         problems.push(
-            ConfProblem::new(file, format!("definition \"{definition}\" does not exist in {DEFINITIONS_FOLDER}/"))
-                .at_line(line("/definition"))
-                .with_hint(hint),
+            ConfProblem::new(
+                file,
+                format!("definition \"{definition}\" does not exist in {DEFINITIONS_FOLDER}/"),
+            )
+            .at_line(line("/definition"))
+            .with_hint(hint),
         );
     }
     if let Some(targets) = &options.targets
         && check_name(&config.target).is_ok()
         && !targets.contains(&config.target)
     {
-        let hint = did_you_mean(&config.target, targets.iter().map(String::as_str)).unwrap_or_else(|| {
-            let names: Vec<String> = targets.iter().cloned().collect();
-            format!("the server's targets are {}", super::json::quoted_list(&names))
-        });
+        let hint =
+            did_you_mean(&config.target, targets.iter().map(String::as_str)).unwrap_or_else(|| {
+                let names: Vec<String> = targets.iter().cloned().collect();
+                format!(
+                    "the server's targets are {}",
+                    super::json::quoted_list(&names)
+                )
+            });
         problems.push(
-            ConfProblem::new(file, format!("target \"{}\" is not configured on the server", config.target))
-                .at_line(line("/target"))
-                .with_hint(hint),
+            ConfProblem::new(
+                file,
+                format!(
+                    "target \"{}\" is not configured on the server",
+                    config.target
+                ),
+            )
+            .at_line(line("/target"))
+            .with_hint(hint),
         );
     }
     problems
@@ -414,7 +469,11 @@ struct ImageRead {
 }
 
 fn read_images(root: &Path, found: &Found, options: &ReadOptions, report: &mut ConfReport) {
-    let names: BTreeSet<&String> = found.dockerfiles.keys().chain(found.image_configs.keys()).collect();
+    let names: BTreeSet<&String> = found
+        .dockerfiles
+        .keys()
+        .chain(found.image_configs.keys())
+        .collect();
     let none: Vec<RepoPath> = Vec::new();
     let mut problems = Vec::new();
     let mut candidates: BTreeMap<String, (ImageEntry, Option<JsonDocument>)> = BTreeMap::new();
@@ -447,8 +506,14 @@ fn read_images(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
             image_problems.push(problem);
         }
         let read = config_file.map(|file| read_image_config(root, file, &mut image_problems));
-        if let (Some(dockerfile), Some(file), Some(ImageRead { config: Some(config), document })) =
-            (dockerfile, config_file, read)
+        if let (
+            Some(dockerfile),
+            Some(file),
+            Some(ImageRead {
+                config: Some(config),
+                document,
+            }),
+        ) = (dockerfile, config_file, read)
         {
             let line = |pointer: &str| document.as_ref().and_then(|d| d.line(pointer));
             let context = match &config.context {
@@ -457,12 +522,23 @@ fn read_images(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/"),
-                None => dockerfile.rsplit_once('/').map_or("", |(folder, _)| folder).to_owned(),
+                None => dockerfile
+                    .rsplit_once('/')
+                    .map_or("", |(folder, _)| folder)
+                    .to_owned(),
             };
             let context_dir = root.join(&context);
-            let shown = if context.is_empty() { "." } else { context.as_str() };
+            let shown = if context.is_empty() {
+                "."
+            } else {
+                context.as_str()
+            };
             if !context_dir.is_dir() {
-                let why = if context_dir.exists() { "is not a folder" } else { "does not exist" };
+                let why = if context_dir.exists() {
+                    "is not a folder"
+                } else {
+                    "does not exist"
+                };
                 image_problems.push(
                     ConfProblem::new(file, format!("the build context \"{shown}\" {why}"))
                         .at_line(line("/context"))
@@ -509,23 +585,32 @@ fn read_images(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
     // Two images built as the same tag would overwrite each other.
     let mut by_tag: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, (entry, _)) in &candidates {
-        by_tag.entry(entry.config.tag.as_str()).or_default().push(name);
+        by_tag
+            .entry(entry.config.tag.as_str())
+            .or_default()
+            .push(name);
     }
     for (tag, names) in by_tag.iter().filter(|(_, names)| names.len() > 1) {
         let others: Vec<String> = names.iter().map(|n| format!("image \"{n}\"")).collect();
         for name in names {
             let (entry, document) = &candidates[*name];
             problems.push(
-                ConfProblem::new(&entry.config_file, format!("{} all build the tag {tag}", others.join(", ")))
-                    .at_line(document.as_ref().and_then(|d| d.line("/tag")))
-                    .with_hint("give each image its own tag")
-                    .about(Subject::Image((*name).to_owned())),
+                ConfProblem::new(
+                    &entry.config_file,
+                    format!("{} all build the tag {tag}", others.join(", ")),
+                )
+                .at_line(document.as_ref().and_then(|d| d.line("/tag")))
+                .with_hint("give each image its own tag")
+                .about(Subject::Image((*name).to_owned())),
             );
         }
     }
 
     for (name, (entry, _)) in candidates {
-        if problems.iter().any(|p| p.subject == Some(Subject::Image(name.clone()))) {
+        if problems
+            .iter()
+            .any(|p| p.subject == Some(Subject::Image(name.clone())))
+        {
             report.conf.invalid_images.insert(name);
         } else {
             report.conf.images.insert(name, entry);
@@ -555,7 +640,12 @@ fn read_image_config(root: &Path, file: &str, problems: &mut Vec<ConfProblem>) -
     let config = match ImageConfig::parse(&text, file) {
         Ok(config) => Some(config),
         Err(Error::Syntax { line, message, .. }) => {
-            problems.extend(image_syntax_problems(file, line, &message, document.as_ref()));
+            problems.extend(image_syntax_problems(
+                file,
+                line,
+                &message,
+                document.as_ref(),
+            ));
             None
         }
         Err(Error::Invalid { field, message, .. }) => {
@@ -575,9 +665,16 @@ fn read_image_config(root: &Path, file: &str, problems: &mut Vec<ConfProblem>) -
 }
 
 /// The problems behind a serde error of `image-<name>.json`.
-fn image_syntax_problems(file: &str, line: usize, message: &str, document: Option<&JsonDocument>) -> Vec<ConfProblem> {
+fn image_syntax_problems(
+    file: &str,
+    line: usize,
+    message: &str,
+    document: Option<&JsonDocument>,
+) -> Vec<ConfProblem> {
     let Some(document) = document else {
-        return vec![ConfProblem::new(file, format!("is not valid JSON: {message}")).at_line(Some(line))];
+        return vec![
+            ConfProblem::new(file, format!("is not valid JSON: {message}")).at_line(Some(line)),
+        ];
     };
     if message.starts_with("unknown field")
         && let Some(object) = document.value.as_object()
@@ -589,15 +686,20 @@ fn image_syntax_problems(file: &str, line: usize, message: &str, document: Optio
             .keys()
             .filter(|key| !known.contains(key))
             .map(|key| {
-                let hint = did_you_mean(key, known.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("the known fields are {}", super::json::quoted_list(&known)));
+                let hint =
+                    did_you_mean(key, known.iter().map(String::as_str)).unwrap_or_else(|| {
+                        format!("the known fields are {}", super::json::quoted_list(&known))
+                    });
                 ConfProblem::new(file, format!("unknown field \"{key}\""))
                     .at_line(document.line(&child("", key)))
                     .with_hint(hint)
             })
             .collect();
     }
-    if let Some(field) = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
         return vec![
             ConfProblem::new(file, format!("field \"{field}\" is missing"))
                 .at_line(Some(line))

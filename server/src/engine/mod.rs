@@ -28,8 +28,10 @@ use std::sync::{Arc, Mutex};
 
 use bollard::Docker;
 
+pub mod applied;
 mod build_context;
 pub mod converge;
+pub mod credentials;
 pub mod deploy;
 pub mod distribution;
 pub mod dockerignore;

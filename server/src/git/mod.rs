@@ -13,6 +13,8 @@
 //!   repo is and how to log in. libgit2 asks again after a rejected
 //!   credential; voc answers once and reports
 //!   [`Error::AuthenticationFailed`] instead of looping.
+//! - [`GitRepo::export`] (`export.rs`): a commit's files into a folder of
+//!   their own, for reading a commit other than the checked-out one.
 //! - [`CommitId`]: a validated full commit id.
 //!
 //! The API is synchronous and blocking (libgit2 is): async callers wrap each
@@ -26,6 +28,7 @@
 
 mod change;
 mod commit_id;
+mod export;
 pub mod error;
 mod history;
 mod remote;

@@ -4,7 +4,7 @@
 
 mod auth;
 mod daemon;
-mod fixture;
+pub(crate) mod fixture;
 mod history;
 mod http;
 mod sync;

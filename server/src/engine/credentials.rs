@@ -1,5 +1,5 @@
 //! Registry credentials from the docker CLI's `config.json`, so that
-//! `voc stack deploy --with-registry-auth` and `voc image build --push` work
+//! deploys with registry auth and image pushes work
 //! after a plain `docker login`, as they do with the docker CLI.
 //!
 //! Only the `auths` entries that hold credentials (`auth`, or `username` and
@@ -7,10 +7,37 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
 use base64::Engine as _;
 
-use crate::engine::RegistryAuth;
+use super::RegistryAuth;
+
+/// Why credentials could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// The docker CLI's config file exists but cannot be read.
+    #[error("reading {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config file is not what the docker CLI writes.
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The images need credentials for more than one registry.
+    #[error("--with-registry-auth sends credentials for one registry, but the stack's images come from {registries}")]
+    SeveralRegistries {
+        /// The registries, comma-separated.
+        registries: String,
+    },
+}
 
 /// The registry host of an image reference (`127.0.0.1:5000/app:1` gives
 /// `127.0.0.1:5000`); Docker Hub for names without a host part.
@@ -24,7 +51,7 @@ pub fn registry_of(image: &str) -> String {
 /// The credentials for the registry the given images come from. All images
 /// that need a registry other than Docker Hub must share one, because one
 /// `X-Registry-Auth` header goes with the deploy.
-pub fn for_images<'a>(images: impl Iterator<Item = &'a str>) -> anyhow::Result<Option<RegistryAuth>> {
+pub fn for_images<'a>(images: impl Iterator<Item = &'a str>) -> Result<Option<RegistryAuth>, CredentialsError> {
     let mut registries: Vec<String> = images.map(registry_of).collect();
     registries.sort();
     registries.dedup();
@@ -35,10 +62,7 @@ pub fn for_images<'a>(images: impl Iterator<Item = &'a str>) -> anyhow::Result<O
             let private: Vec<&String> = many.iter().filter(|r| *r != "docker.io").collect();
             match private.as_slice() {
                 [one] => (*one).clone(),
-                _ => bail!(
-                    "--with-registry-auth sends credentials for one registry, but the stack's images come from {}",
-                    many.join(", ")
-                ),
+                _ => return Err(CredentialsError::SeveralRegistries { registries: many.join(", ") }),
             }
         }
     };
@@ -46,15 +70,16 @@ pub fn for_images<'a>(images: impl Iterator<Item = &'a str>) -> anyhow::Result<O
 }
 
 /// The credentials stored for `registry` by `docker login`, if any.
-pub fn for_registry(registry: &str) -> anyhow::Result<Option<RegistryAuth>> {
+pub fn for_registry(registry: &str) -> Result<Option<RegistryAuth>, CredentialsError> {
     let path = config_path();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        Err(source) => return Err(CredentialsError::Read { path, source }),
     };
+    let invalid = |message: String| CredentialsError::Invalid { path: path.clone(), message };
     let config: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        serde_json::from_str(&text).map_err(|error| invalid(format!("not valid JSON: {error}")))?;
     let Some(auths) = config.get("auths").and_then(|a| a.as_object()) else {
         return Ok(None);
     };
@@ -70,11 +95,11 @@ pub fn for_registry(registry: &str) -> anyhow::Result<Option<RegistryAuth>> {
     if let Some(encoded) = entry.get("auth").and_then(|a| a.as_str()) {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded)
-            .with_context(|| format!("the credentials for {registry} in {} are not base64", path.display()))?;
+            .map_err(|_| invalid(format!("the credentials for {registry} are not base64")))?;
         let decoded = String::from_utf8(decoded)
-            .with_context(|| format!("the credentials for {registry} in {} are not UTF-8", path.display()))?;
+            .map_err(|_| invalid(format!("the credentials for {registry} are not UTF-8")))?;
         let Some((username, password)) = decoded.split_once(':') else {
-            bail!("the credentials for {registry} in {} are not user:password", path.display());
+            return Err(invalid(format!("the credentials for {registry} are not user:password")));
         };
         return Ok(Some(RegistryAuth {
             username: username.to_owned(),

@@ -1,0 +1,309 @@
+//! `voc plan` and `voc apply`: from a conf repo's commits to builds and
+//! deploys, the way the original voc ran inside a CI job, done right.
+//!
+//! Both read the range (from `--from`, else from the target's last applied
+//! commit in voc's store, else from the `io.voc.commit` labels of the live
+//! services), read the conf repo at the range's end, and plan. `apply` then
+//! runs the plan, one job per action.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+
+use super::output::{Progress, print_json};
+use crate::conf::model::DEFAULT_TARGET;
+use crate::conf::walk::{ReadOptions, read_conf_with};
+use crate::engine::Engine;
+use crate::git::{CommitId, GitRepo};
+use crate::reconcile::apply::{ApplyEvent, ApplySettings, Outcome, apply};
+use crate::reconcile::range::{Range, Start, newest_labelled_commit, read_range};
+use crate::reconcile::{Plan, PlanInput, Scope, plan};
+use crate::store::Store;
+
+/// What `plan` and `apply` share.
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// The conf repo: a git checkout.
+    #[arg(long, default_value = ".", value_name = "PATH")]
+    repo: PathBuf,
+    /// The range's start (excluded): a commit, branch or tag. An all-zero
+    /// SHA (`$CI_COMMIT_BEFORE_SHA` of a new branch) means everything.
+    /// Default: the target's last applied commit.
+    #[arg(long, value_name = "COMMIT")]
+    from: Option<String>,
+    /// The range's end: the commit to apply. Default: HEAD.
+    #[arg(long, value_name = "COMMIT")]
+    to: Option<String>,
+    /// The Docker target (only `default`, the engine `DOCKER_HOST` names,
+    /// exists outside `voc serve`).
+    #[arg(long, default_value = DEFAULT_TARGET)]
+    target: String,
+    /// voc's data folder (its SQLite store).
+    #[arg(long, env = "VOC_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    range: RangeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    range: RangeArgs,
+    /// Plan only (as the `[dry-run]` directive).
+    #[arg(long)]
+    dry_run: bool,
+    /// Write a JSON report of the run to FILE (for CI artifacts).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// How long each deploy may wait for its services to converge, e.g. 90s, 5m.
+    #[arg(long, default_value = "5m", value_parser = parse_seconds)]
+    timeout: Duration,
+    /// How long a converged service must stay so (default: its update_config.monitor).
+    #[arg(long, value_parser = parse_seconds)]
+    stability: Option<Duration>,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    crate::compose::convert::duration::parse_duration(text)
+        .ok()
+        .and_then(|nanos| u64::try_from(nanos).ok())
+        .map(Duration::from_nanos)
+        .ok_or_else(|| format!("`{text}` is not a duration like 90s or 5m"))
+}
+
+/// The default data folder: `/var/lib/voc` for root, else
+/// `~/.local/share/voc`.
+pub fn default_data_dir() -> PathBuf {
+    let is_root = std::env::var("USER").is_ok_and(|user| user == "root")
+        || std::env::var("HOME").is_ok_and(|home| home == "/root");
+    if is_root {
+        return PathBuf::from("/var/lib/voc");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/voc"),
+        None => PathBuf::from(".voc"),
+    }
+}
+
+/// The store in the data folder.
+pub fn open_store(data_dir: Option<&Path>) -> anyhow::Result<Store> {
+    let folder = data_dir.map(Path::to_path_buf).unwrap_or_else(default_data_dir);
+    let path = folder.join("voc.db");
+    Store::open(&path).with_context(|| format!("opening voc's store {}", path.display()))
+}
+
+/// Everything a plan was made from.
+struct Prepared {
+    range: Range,
+    plan: Plan,
+    root: PathBuf,
+    conf: crate::conf::model::ConfReport,
+    start: Start,
+    // The commit's files, when they had to be written out of git.
+    _export: Option<tempfile::TempDir>,
+}
+
+async fn prepare(args: &RangeArgs, store: &Store, engine: Option<&Engine>, progress: &Progress) -> anyhow::Result<Prepared> {
+    let repo = GitRepo::open(&args.repo).with_context(|| format!("opening the conf repo {}", args.repo.display()))?;
+    let to = repo.resolve(args.to.as_deref().unwrap_or("HEAD")).context("resolving --to")?;
+    let start = match &args.from {
+        Some(from) => {
+            let commit = match CommitId::parse(from) {
+                Ok(commit) if commit.is_zero() => commit,
+                _ => repo.resolve(from).context("resolving --from")?,
+            };
+            Start::Given(commit)
+        }
+        None => match store.last_applied(&args.target)? {
+            Some(applied) => Start::Stored(applied.commit),
+            None => match engine {
+                Some(engine) => {
+                    let labelled = engine.labelled_commits().await.context("reading io.voc.commit labels")?;
+                    match newest_labelled_commit(&repo, &labelled) {
+                        Some(commit) => Start::Labels(commit),
+                        None => Start::None,
+                    }
+                }
+                None => Start::None,
+            },
+        },
+    };
+    match &start {
+        Start::Stored(commit) => progress.line(format_args!("last applied to {}: {} (voc's store)", args.target, commit.short())),
+        Start::Labels(commit) => {
+            progress.line(format_args!("last applied to {}: {} (found on the services' labels)", args.target, commit.short()))
+        }
+        Start::None => progress.line(format_args!("nothing was applied to {} before", args.target)),
+        Start::Given(_) => {}
+    }
+    let range = read_range(&repo, &start, &to).context("reading the commit range")?;
+
+    let uses_workdir = repo.workdir().is_some() && repo.head()? == to && repo.is_clean()?;
+    let (root, export) = if uses_workdir {
+        (repo.workdir().map(Path::to_path_buf).unwrap_or_default(), None)
+    } else {
+        let folder = tempfile::tempdir().context("creating a folder for the commit's files")?;
+        repo.export(&to, folder.path())?;
+        (folder.path().to_path_buf(), Some(folder))
+    };
+    let targets = BTreeSet::from([args.target.clone()]);
+    let options = ReadOptions { targets: None, ..ReadOptions::default() };
+    let conf = read_conf_with(&root, &options);
+    let mut plan = plan(&PlanInput {
+        conf: &conf,
+        to: to.as_str().to_owned(),
+        scope: range.scope.clone(),
+        changes: &range.changes,
+        directives: &range.directives,
+        removed_stack_targets: &range.removed_stack_targets,
+        targets: &targets,
+    });
+    if range.all_skipped {
+        plan.actions.clear();
+        plan.skipped.clear();
+    }
+    Ok(Prepared { range, plan, root, conf, start, _export: export })
+}
+
+fn print_plan(prepared: &Prepared) {
+    let range = &prepared.range;
+    let header = match &range.scope {
+        Scope::Changes { from } => format!(
+            "plan {}..{} ({} commit(s))",
+            &from[..from.len().min(7)],
+            range.to.short(),
+            range.commits.len()
+        ),
+        Scope::Everything { why } => format!("plan up to {}: everything ({why})", range.to.short()),
+    };
+    println!("{header}");
+    if range.all_skipped {
+        println!("  nothing to do: every commit of the range says [skip voc]");
+        return;
+    }
+    if prepared.plan.dry_run {
+        println!("  [dry-run] in a commit message: nothing will be changed");
+    }
+    if prepared.plan.actions.is_empty() {
+        println!("  nothing to do");
+    }
+    for action in &prepared.plan.actions {
+        let after = if action.needs.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = action.needs.iter().map(|n| (n + 1).to_string()).collect();
+            format!(" (after {})", ids.join(", "))
+        };
+        println!("  {}. {action}{after}", action.id + 1);
+    }
+    for skipped in &prepared.plan.skipped {
+        println!("  - {skipped}");
+    }
+    for problem in &prepared.conf.problems {
+        println!("  ! {problem}");
+    }
+}
+
+fn plan_json(prepared: &Prepared) -> serde_json::Value {
+    json!({
+        "from": match &prepared.start { Start::Given(c) | Start::Stored(c) | Start::Labels(c) => Some(c.as_str()), Start::None => None },
+        "to": prepared.range.to.as_str(),
+        "commits": prepared.range.commits.iter().map(|c| json!({"id": c.id.as_str(), "summary": c.summary})).collect::<Vec<_>>(),
+        "allSkipped": prepared.range.all_skipped,
+        "plan": prepared.plan,
+        "problems": prepared.conf.problems.iter().map(|p| json!({"file": p.file, "line": p.line, "message": p.message, "hint": p.hint})).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn run_plan(args: PlanArgs) -> anyhow::Result<()> {
+    let progress = Progress::start();
+    let store = open_store(args.range.data_dir.as_deref())?;
+    // The engine only helps find the last applied commit; planning works
+    // without it.
+    let engine = Engine::connect().await.ok();
+    let prepared = prepare(&args.range, &store, engine.as_ref(), &progress).await?;
+    if args.range.json {
+        print_json(&plan_json(&prepared));
+    } else {
+        print_plan(&prepared);
+    }
+    Ok(())
+}
+
+pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
+    let progress = Progress::start();
+    let store = open_store(args.range.data_dir.as_deref())?;
+    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let prepared = prepare(&args.range, &store, Some(&engine), &progress).await?;
+    print_plan(&prepared);
+
+    let run_id = format!("run-{}-{}", std::process::id(), prepared.range.to.short());
+    let settings = ApplySettings {
+        target: args.range.target.clone(),
+        wait: Some(args.timeout),
+        stability: args.stability,
+        secrets: std::env::vars().collect::<BTreeMap<_, _>>(),
+        dry_run: args.dry_run,
+        run_id,
+    };
+    let actions = prepared.plan.actions.clone();
+    let name_of = move |id: usize| actions.get(id).map(|a| a.kind.subject().to_string()).unwrap_or_default();
+    let report = apply(&engine, &store, &prepared.root, &prepared.conf.conf, &prepared.plan, &settings, &|event| {
+        match event {
+            ApplyEvent::Started { action, job } => {
+                let job = job.map(|j| format!(" (job {})", j.0)).unwrap_or_default();
+                progress.line(format_args!("{}{job}", action))
+            }
+            ApplyEvent::Log { action, line } => progress.line(format_args!("  {}: {line}", name_of(action))),
+            ApplyEvent::Finished { action, outcome } => {
+                let name = name_of(action);
+                match outcome {
+                    Outcome::Succeeded { summary } => progress.line(format_args!("{name}: done, {summary}")),
+                    Outcome::Unchanged { summary } => progress.line(format_args!("{name}: {summary}")),
+                    Outcome::Failed { error } => progress.line(format_args!("{name}: FAILED: {error}")),
+                    Outcome::Skipped { reason } => progress.line(format_args!("{name}: skipped, {reason}")),
+                }
+            }
+        }
+    })
+    .await;
+
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&json!({ "range": plan_json(&prepared), "report": report }))?;
+        std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
+    }
+    let (succeeded, unchanged, failed, skipped) = report.counts();
+    let summary = format!(
+        "{succeeded} succeeded, {unchanged} unchanged, {failed} failed, {skipped} skipped{}",
+        if report.recorded { format!("; {} recorded as applied to {}", prepared.range.to.short(), settings.target) } else { String::new() }
+    );
+    if args.range.json {
+        print_json(&serde_json::to_value(&report)?);
+    }
+    println!("{summary}");
+    if report.dry_run {
+        return Ok(());
+    }
+    if !report.is_success() {
+        let problems = prepared.plan.skipped.len();
+        bail!(
+            "the apply did not fully succeed: {failed} action(s) failed, {skipped} skipped{}",
+            if problems > 0 { format!(", {problems} stack(s) or image(s) not planned because of problems") } else { String::new() }
+        );
+    }
+    Ok(())
+}

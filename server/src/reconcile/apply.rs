@@ -1,0 +1,393 @@
+//! Applying a plan: each action becomes a job, recorded in the store with
+//! its log, and runs against the engine.
+//!
+//! Actions run in plan order. An action whose prerequisites did not succeed
+//! is skipped and says which one failed; independent actions go on after a
+//! failure. The target's last applied commit moves to the plan's end only
+//! when everything succeeded, so a failed or skipped stack is tried again by
+//! the next run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::plan::{Action, ActionKind, Plan};
+use crate::compose;
+use crate::conf::model::{Conf, ResolveImageSetting};
+use crate::engine::applied::{COMMIT_LABEL, SOURCE_LABEL};
+use crate::engine::image::ImageBuild;
+use crate::engine::{DeployEvent, DeployOptions, Engine, RemoveEvent, ResolveImage, credentials};
+use crate::git::CommitId;
+use crate::store::{JobId, JobKind, JobStatus, NewJob, Store};
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplySettings {
+    /// The target the plan runs against (its name in the configuration).
+    pub target: String,
+    /// How long a deploy may wait for its services to converge; `None`
+    /// does not wait (then `dependsOn` only orders the deploys).
+    pub wait: Option<Duration>,
+    /// How long a converged service must stay so (default: its monitor
+    /// period).
+    pub stability: Option<Duration>,
+    /// Values for `$NAME` build args.
+    pub secrets: BTreeMap<String, String>,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Groups this run's jobs in the store.
+    pub run_id: String,
+}
+
+/// How one action ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    /// Done, and something changed.
+    Succeeded {
+        /// What was done, in words.
+        summary: String,
+    },
+    /// Done, and nothing needed changing.
+    Unchanged {
+        /// Why nothing changed.
+        summary: String,
+    },
+    /// It failed.
+    Failed {
+        /// The error, with its causes.
+        error: String,
+    },
+    /// It did not run.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// True for [`Outcome::Succeeded`] and [`Outcome::Unchanged`].
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Succeeded { .. } | Outcome::Unchanged { .. })
+    }
+}
+
+/// One action and how it ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    /// The action.
+    #[serde(flatten)]
+    pub action: Action,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Its job in the store (none for a dry run).
+    pub job: Option<i64>,
+    /// How long it took.
+    pub seconds: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyReport {
+    /// The plan that was applied.
+    pub plan: Plan,
+    /// One result per action, in plan order.
+    pub results: Vec<ActionResult>,
+    /// True if the target's last applied commit was moved to the plan's end.
+    pub recorded: bool,
+    /// True if it only planned.
+    pub dry_run: bool,
+}
+
+impl ApplyReport {
+    /// True if no action failed and nothing was skipped for a problem.
+    pub fn is_success(&self) -> bool {
+        self.plan.skipped.is_empty() && self.results.iter().all(|r| r.outcome.is_success() || self.dry_run)
+    }
+
+    /// How many results have each status: succeeded, unchanged, failed, skipped.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let count = |f: fn(&Outcome) -> bool| self.results.iter().filter(|r| f(&r.outcome)).count();
+        (
+            count(|o| matches!(o, Outcome::Succeeded { .. })),
+            count(|o| matches!(o, Outcome::Unchanged { .. })),
+            count(|o| matches!(o, Outcome::Failed { .. })),
+            count(|o| matches!(o, Outcome::Skipped { .. })),
+        )
+    }
+}
+
+/// Something a run did or saw, as it happens.
+#[derive(Debug, Clone)]
+pub enum ApplyEvent {
+    /// An action starts.
+    Started {
+        /// The action.
+        action: Action,
+        /// Its job.
+        job: Option<JobId>,
+    },
+    /// A line of an action's log.
+    Log {
+        /// The action's id in the plan.
+        action: usize,
+        /// The line.
+        line: String,
+    },
+    /// An action ended.
+    Finished {
+        /// The action's id in the plan.
+        action: usize,
+        /// How.
+        outcome: Outcome,
+    },
+}
+
+/// Where an action's log lines go: the caller's progress and the job's log.
+struct JobLog<'a> {
+    store: &'a Store,
+    job: Option<JobId>,
+    action: usize,
+    progress: &'a (dyn Fn(ApplyEvent) + Send + Sync),
+    /// Lines the store refused; reported once at the end of the job.
+    lost: Mutex<usize>,
+}
+
+impl JobLog<'_> {
+    fn line(&self, line: impl Into<String>) {
+        let line = line.into();
+        if let Some(job) = self.job
+            && self.store.append_log(job, &line).is_err()
+        {
+            *self.lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        }
+        (self.progress)(ApplyEvent::Log { action: self.action, line });
+    }
+}
+
+/// Applies `plan`, whose files are checked out in `root` and described by
+/// `conf`.
+pub async fn apply(
+    engine: &Engine,
+    store: &Store,
+    root: &Path,
+    conf: &Conf,
+    plan: &Plan,
+    settings: &ApplySettings,
+    progress: &(dyn Fn(ApplyEvent) + Send + Sync),
+) -> ApplyReport {
+    let dry_run = settings.dry_run || plan.dry_run;
+    let to = CommitId::parse(&plan.to).ok();
+    let mut results: Vec<ActionResult> = Vec::new();
+    for action in &plan.actions {
+        let started = Instant::now();
+        let blocked = action.needs.iter().find_map(|need| {
+            let result = results.iter().find(|r| r.action.id == *need)?;
+            (!result.outcome.is_success()).then(|| format!("{} did not succeed", describe(&result.action.kind)))
+        });
+        let job = if dry_run {
+            None
+        } else {
+            store
+                .create_job(&NewJob {
+                    run_id: Some(settings.run_id.clone()),
+                    kind: match action.kind {
+                        ActionKind::Build(_) => JobKind::Build,
+                        ActionKind::Deploy(_) => JobKind::Deploy,
+                        ActionKind::Remove(_) => JobKind::Remove,
+                    },
+                    subject: match &action.kind {
+                        ActionKind::Build(name) | ActionKind::Deploy(name) | ActionKind::Remove(name) => name.clone(),
+                    },
+                    target: action.target.clone(),
+                    commit: to.clone(),
+                    reason: action.reasons.join("; "),
+                })
+                .ok()
+        };
+        progress(ApplyEvent::Started { action: action.clone(), job });
+        let log = JobLog { store, job, action: action.id, progress, lost: Mutex::new(0) };
+        let outcome = match (dry_run, blocked) {
+            (true, _) => Outcome::Skipped { reason: "dry run: nothing was changed".to_owned() },
+            (false, Some(reason)) => Outcome::Skipped { reason },
+            (false, None) => {
+                if let Some(job) = job {
+                    let _ = store.start_job(job);
+                }
+                run_action(engine, root, conf, action, settings, &plan.to, &log).await
+            }
+        };
+        let lost = *log.lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if lost > 0 {
+            log.line(format!("warning: {lost} log line(s) could not be written to the store"));
+        }
+        if let Some(job) = job {
+            let (status, note) = match &outcome {
+                Outcome::Succeeded { .. } | Outcome::Unchanged { .. } => (JobStatus::Succeeded, None),
+                Outcome::Failed { error } => (JobStatus::Failed, Some(error.as_str())),
+                Outcome::Skipped { reason } => (JobStatus::Skipped, Some(reason.as_str())),
+            };
+            let _ = store.finish_job(job, status, note);
+        }
+        progress(ApplyEvent::Finished { action: action.id, outcome: outcome.clone() });
+        results.push(ActionResult {
+            action: action.clone(),
+            outcome,
+            job: job.map(|id| id.0),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+
+    let mut report = ApplyReport { plan: plan.clone(), results, recorded: false, dry_run };
+    if !dry_run
+        && report.is_success()
+        && let Some(to) = &to
+    {
+        report.recorded = store.set_last_applied(&settings.target, to).is_ok();
+    }
+    report
+}
+
+fn describe(kind: &ActionKind) -> String {
+    match kind {
+        ActionKind::Build(image) => format!("the build of image {image}"),
+        ActionKind::Deploy(stack) => format!("the deploy of stack {stack}"),
+        ActionKind::Remove(stack) => format!("the removal of stack {stack}"),
+    }
+}
+
+async fn run_action(
+    engine: &Engine,
+    root: &Path,
+    conf: &Conf,
+    action: &Action,
+    settings: &ApplySettings,
+    commit: &str,
+    log: &JobLog<'_>,
+) -> Outcome {
+    let result = match &action.kind {
+        ActionKind::Build(image) => build(engine, root, conf, image, settings, log).await,
+        ActionKind::Deploy(stack) => deploy(engine, root, conf, stack, settings, commit, log).await,
+        ActionKind::Remove(stack) => remove(engine, stack, log).await,
+    };
+    match result {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let error = format!("{error:#}");
+            log.line(format!("error: {error}"));
+            Outcome::Failed { error }
+        }
+    }
+}
+
+async fn deploy(
+    engine: &Engine,
+    root: &Path,
+    conf: &Conf,
+    name: &str,
+    settings: &ApplySettings,
+    commit: &str,
+    log: &JobLog<'_>,
+) -> anyhow::Result<Outcome> {
+    let stack = conf.stacks.get(name).ok_or_else(|| anyhow::anyhow!("stack {name} is not in the conf repo"))?;
+    let loaded = compose::load::load_files(&[root.join(&stack.compose_file)], &stack.config.variables)
+        .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
+    for warning in &loaded.warnings {
+        log.line(format!("warning: {warning}"));
+    }
+    let spec = compose::convert(name, &loaded.file).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let registry_auth = if stack.config.with_registry_auth {
+        credentials::for_images(spec.services.iter().map(|s| s.image.as_str()))?
+    } else {
+        None
+    };
+    let options = DeployOptions {
+        resolve_image: match stack.config.resolve_image {
+            ResolveImageSetting::Always => ResolveImage::Always,
+            ResolveImageSetting::Changed => ResolveImage::Changed,
+            ResolveImageSetting::Never => ResolveImage::Never,
+        },
+        prune: stack.config.prune,
+        registry_auth,
+        wait: settings.wait,
+        stability: settings.stability,
+        labels: BTreeMap::from([
+            (COMMIT_LABEL.to_owned(), commit.to_owned()),
+            (SOURCE_LABEL.to_owned(), stack.compose_file.clone()),
+        ]),
+        ..DeployOptions::default()
+    };
+    let report = engine.deploy_stack(&spec, &options, &|event: DeployEvent| log.line(event.to_string())).await?;
+    if report.is_noop() {
+        Ok(Outcome::Unchanged { summary: format!("no change: all {} service(s) as desired", report.services.len()) })
+    } else {
+        let changed: Vec<String> = report
+            .services
+            .iter()
+            .filter(|s| s.action != crate::engine::ServiceAction::Unchanged)
+            .map(|s| format!("{} {}", s.name, s.action))
+            .collect();
+        let summary = if changed.is_empty() { "networks, secrets or configs changed".to_owned() } else { changed.join(", ") };
+        Ok(Outcome::Succeeded { summary })
+    }
+}
+
+async fn build(
+    engine: &Engine,
+    root: &Path,
+    conf: &Conf,
+    name: &str,
+    settings: &ApplySettings,
+    log: &JobLog<'_>,
+) -> anyhow::Result<Outcome> {
+    let image = conf.images.get(name).ok_or_else(|| anyhow::anyhow!("image {name} is not in the conf repo"))?;
+    let build = ImageBuild {
+        dockerfile: root.join(&image.dockerfile),
+        context: root.join(&image.context),
+        tag: image.config.tag.clone(),
+        build_args: image.config.resolve_build_args(&settings.secrets)?,
+        target: image.config.target.clone(),
+        labels: image.config.labels.clone(),
+    };
+    let lines = Arc::new(|line: &str| log.line(line.trim_end().to_owned()));
+    let built = engine.build_image(&build, &*lines).await?;
+    log.line(format!("built {} ({})", built.tag, built.id));
+    let mut pushed = Vec::new();
+    for destination in &image.config.push {
+        let auth = credentials::for_registry(&credentials::registry_of(destination))?;
+        let result = engine.push_image(&built.tag, destination, auth.as_ref(), &*lines).await?;
+        log.line(format!("pushed {} ({})", result.destination, result.digest));
+        pushed.push(result.destination);
+    }
+    let summary = if pushed.is_empty() {
+        format!("built {}", built.tag)
+    } else {
+        format!("built {} and pushed {}", built.tag, pushed.join(", "))
+    };
+    Ok(Outcome::Succeeded { summary })
+}
+
+async fn remove(engine: &Engine, name: &str, log: &JobLog<'_>) -> anyhow::Result<Outcome> {
+    let report = engine
+        .remove_stack(name, &|event: RemoveEvent| match event {
+            RemoveEvent::NothingFound => log.line(format!("nothing found in stack {name}")),
+            event => log.line(event.to_string()),
+        })
+        .await?;
+    if report.found {
+        Ok(Outcome::Succeeded { summary: format!("{} object(s) removed", report.removed.len()) })
+    } else {
+        Ok(Outcome::Unchanged { summary: "the stack was not in the swarm".to_owned() })
+    }
+}
+
+/// The stacks and images a set of actions is about (for messages).
+pub fn subjects(actions: &[Action]) -> BTreeSet<String> {
+    actions.iter().map(|a| a.kind.subject().to_string()).collect()
+}
