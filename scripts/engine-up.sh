@@ -7,7 +7,12 @@
 #   - two local registries from Debian's docker-registry package:
 #       127.0.0.1:5000  open
 #       127.0.0.1:5001  htpasswd auth, user voc / password voc-secret
-#     both plain HTTP (the daemon treats 127.0.0.0/8 as insecure registries).
+#     both plain HTTP (the daemon treats 127.0.0.0/8 as insecure registries);
+#   - the same engine over TCP with mutual TLS on 127.0.0.1:2376, as a remote
+#     engine is reached (DOCKER_HOST=tcp://127.0.0.1:2376, DOCKER_TLS_VERIFY=1,
+#     DOCKER_CERT_PATH=/var/lib/voc-test/tls/client): a TLS-terminating stunnel
+#     in front of the local socket, with certificates made here (socat cannot
+#     serve it: it breaks TLS session resumption, which rustls uses).
 # Idempotent: when everything is already up it only checks, in about a second.
 # Installs what is missing with apt-get. Exports nothing.
 set -euo pipefail
@@ -248,6 +253,59 @@ fi
 ensure_registry 5000 open 200
 ensure_registry 5001 auth 401
 
+# --- the engine over TCP with TLS -------------------------------------------
+
+readonly TLS_DIR=$STATE_DIR/tls
+readonly TLS_PORT=2376
+
+# make_tls_certs : a CA, a server certificate for 127.0.0.1, and a client
+# certificate in the layout DOCKER_CERT_PATH expects (ca.pem, cert.pem, key.pem).
+make_tls_certs() {
+    local d=$TLS_DIR
+    rm -rf "$d" && mkdir -p "$d/client" && chmod 700 "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=voc-test-ca \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$d/ca-key.pem" -out "$d/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$d/server-key.pem" -out "$d/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$d/server.ext"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 3650 \
+        -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=voc-test-client -keyout "$d/client/key.pem" -out "$d/client.csr" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$d/client.ext"
+    openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 3650 \
+        -extfile "$d/client.ext" -out "$d/client/cert.pem" 2>/dev/null
+    cp "$d/ca.pem" "$d/client/ca.pem"
+    cat >"$d/stunnel.conf" <<CONF
+; Written by scripts/engine-up.sh: the local engine over mutual TLS.
+foreground = yes
+pid =
+[docker]
+accept = 127.0.0.1:$TLS_PORT
+connect = /var/run/docker.sock
+cert = $d/server.pem
+key = $d/server-key.pem
+CAfile = $d/ca.pem
+verifyChain = yes
+requireCert = yes
+CONF
+}
+
+tls_answers() {
+    DOCKER_HOST=tcp://127.0.0.1:$TLS_PORT DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$TLS_DIR/client \
+        docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+command -v stunnel >/dev/null 2>&1 || ensure_pkgs stunnel4
+command -v openssl >/dev/null 2>&1 || ensure_pkgs openssl
+if ! tls_answers; then
+    [[ -f $TLS_DIR/stunnel.conf ]] || make_tls_certs
+    pkill -f "stunnel $TLS_DIR/stunnel.conf" 2>/dev/null || true
+    say "starting the TLS endpoint on 127.0.0.1:$TLS_PORT (log: /var/log/voc-tls.log)"
+    start_detached /var/log/voc-tls.log /run/voc-tls.pid stunnel "$TLS_DIR/stunnel.conf"
+    for _ in $(seq 50); do tls_answers && break; sleep 0.2; done
+    tls_answers || { tail -n 20 /var/log/voc-tls.log >&2; die "the TLS endpoint on 127.0.0.1:$TLS_PORT did not answer"; }
+fi
+
 # Prove that the engine can push to both. The login uses a throw-away client
 # config, so no credential ever lands in (or is removed from) /root/.docker.
 probe=voc-test/engine-up-probe:latest
@@ -270,4 +328,4 @@ DOCKER_CONFIG=$probe_cfg docker logout 127.0.0.1:5001 >/dev/null
 cleanup_probe
 trap - EXIT
 
-printf '%s\n' "engine up: docker $docker_version, swarm active, registries 127.0.0.1:5000 (open) and 127.0.0.1:5001 (auth $REG_USER/$REG_PASSWORD)"
+printf '%s\n' "engine up: docker $docker_version, swarm active, registries 127.0.0.1:5000 (open) and 127.0.0.1:5001 (auth $REG_USER/$REG_PASSWORD), TLS endpoint tcp://127.0.0.1:$TLS_PORT (certs in $TLS_DIR/client)"

@@ -35,6 +35,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+mod conf_repo;
+mod git_daemon;
+
+pub use conf_repo::{CiCheckout, ConfRepo, git, init_bare};
+pub use git_daemon::GitDaemon;
+
 /// The base image for test services: busybox-static imported as an image by
 /// `scripts/engine-up.sh` (`CMD ["sh"]`, applets on `PATH`). It exists only
 /// locally: it is never pulled.
@@ -515,6 +521,87 @@ fn build_voc() -> Result<PathBuf> {
         );
     }
     Ok(profile_dir.join(format!("voc{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// How a run of the `voc` binary ended: its exit code and what it printed.
+#[derive(Debug, Clone)]
+pub struct VocOutput {
+    /// The exit code (`None` if a signal ended it).
+    pub code: Option<i32>,
+    /// Standard output: the result.
+    pub stdout: String,
+    /// Standard error: progress and errors.
+    pub stderr: String,
+}
+
+impl VocOutput {
+    /// Panics, showing both outputs, unless voc exited with `code`.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "voc exited with {:?}, not {code}\n{self}", self.code);
+        self
+    }
+
+    /// Panics, showing both outputs, unless standard output contains `text`.
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, text: &str) -> &Self {
+        assert!(self.stdout.contains(text), "voc's output lacks {text:?}\n{self}");
+        self
+    }
+
+    /// Panics, showing both outputs, unless standard error contains `text`.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, text: &str) -> &Self {
+        assert!(self.stderr.contains(text), "voc's progress lacks {text:?}\n{self}");
+        self
+    }
+}
+
+impl std::fmt::Display for VocOutput {
+    /// Both outputs, labelled, for assertion messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--- voc stdout ---\n{}\n--- voc stderr ---\n{}",
+            self.stdout.trim_end(),
+            self.stderr.trim_end()
+        )
+    }
+}
+
+/// Runs the workspace's `voc` binary ([`voc_binary`]) with `args` in `dir`,
+/// without inheriting `VOC_DATA_DIR`, and returns how it ended.
+pub fn run_voc<I, S>(dir: &Path, args: I) -> Result<VocOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let voc = voc_binary()?;
+    let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let out = Command::new(&voc)
+        .args(&args)
+        .current_dir(dir)
+        .env_remove("VOC_DATA_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running voc {}", display_args(&args)))?;
+    Ok(VocOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// `docker service inspect NAME` (the one object), or `None` when there is
+/// no such service.
+pub fn inspect_service(name: &str) -> Result<Option<serde_json::Value>> {
+    // `service ls --filter name=` matches prefixes: look for the exact name.
+    let names = docker(["service", "ls", "--filter", &format!("name={name}"), "--format", "{{.Name}}"])?;
+    if !names.lines().any(|line| line == name) {
+        return Ok(None);
+    }
+    let mut all = docker_json(["service", "inspect", name])?;
+    Ok(all.get_mut(0).map(serde_json::Value::take))
 }
 
 #[cfg(test)]

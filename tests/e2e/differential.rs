@@ -29,7 +29,9 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 use voc::compose::{ComposeFile, StackSpec};
-use voc_tests::{STACK_NAMESPACE_LABEL, StackGuard, docker, docker_json, require_engine, unique_name};
+use voc_tests::{
+    STACK_NAMESPACE_LABEL, StackGuard, docker, docker_json, require_engine, unique_name,
+};
 
 /// Declares one test per corpus folder, and the list of covered folders.
 macro_rules! corpus {
@@ -97,8 +99,14 @@ fn every_corpus_folder_has_a_test() {
     on_disk.sort();
     let mut listed: Vec<String> = CORPUS.iter().map(|s| (*s).to_owned()).collect();
     listed.sort();
-    assert_eq!(on_disk, listed, "add a line to the `corpus!` list for each folder");
-    assert!(listed.len() >= 25, "the corpus must cover at least 25 files");
+    assert_eq!(
+        on_disk, listed,
+        "add a line to the `corpus!` list for each folder"
+    );
+    assert!(
+        listed.len() >= 25,
+        "the corpus must cover at least 25 files"
+    );
 }
 
 /// One corpus folder: its files and what to prepare for it.
@@ -125,7 +133,9 @@ impl Setup {
     /// `{"networks": [names], "secrets": [...], "configs": [...], "volumes": [...]}`.
     fn parse(text: &str) -> Result<Setup> {
         let value: Value = serde_json::from_str(text)?;
-        let Some(map) = value.as_object() else { bail!("not an object") };
+        let Some(map) = value.as_object() else {
+            bail!("not an object")
+        };
         let mut setup = Setup::default();
         for (key, names) in map {
             let list = match key.as_str() {
@@ -135,9 +145,15 @@ impl Setup {
                 "volumes" => &mut setup.volumes,
                 other => bail!("unknown key {other:?}"),
             };
-            let Some(names) = names.as_array() else { bail!("{key} is not a list") };
+            let Some(names) = names.as_array() else {
+                bail!("{key} is not a list")
+            };
             for name in names {
-                list.push(name.as_str().with_context(|| format!("{key}: {name} is not a string"))?.to_owned());
+                list.push(
+                    name.as_str()
+                        .with_context(|| format!("{key}: {name} is not a string"))?
+                        .to_owned(),
+                );
             }
         }
         Ok(setup)
@@ -154,7 +170,8 @@ impl Case {
         }
         let mut compose_text = String::new();
         for file in &files {
-            compose_text += &std::fs::read_to_string(file).with_context(|| format!("reading {file:?}"))?;
+            compose_text +=
+                &std::fs::read_to_string(file).with_context(|| format!("reading {file:?}"))?;
         }
         let variables = match std::fs::read_to_string(dir.join("vars.json")) {
             Ok(text) => serde_json::from_str(&text).context("vars.json")?,
@@ -166,7 +183,13 @@ impl Case {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Setup::default(),
             Err(e) => return Err(e).context("setup.json"),
         };
-        Ok(Case { dir, files, compose_text, variables, setup })
+        Ok(Case {
+            dir,
+            files,
+            compose_text,
+            variables,
+            setup,
+        })
     }
 }
 
@@ -181,7 +204,14 @@ impl<'a> SetupGuard<'a> {
         let guard = SetupGuard { setup };
         for name in &setup.networks {
             if docker(["network", "inspect", name]).is_err() {
-                docker(["network", "create", "--driver", "overlay", "--attachable", name])?;
+                docker([
+                    "network",
+                    "create",
+                    "--driver",
+                    "overlay",
+                    "--attachable",
+                    name,
+                ])?;
             }
         }
         for (kind, names) in [("secret", &setup.secrets), ("config", &setup.configs)] {
@@ -232,20 +262,39 @@ impl Drop for SetupGuard<'_> {
 fn deploy_with_cli(case: &Case, stack: &str) -> Result<String> {
     let mut cmd = Command::new("docker");
     cmd.env_clear();
-    for key in ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT"] {
+    for key in [
+        "PATH",
+        "HOME",
+        "DOCKER_HOST",
+        "DOCKER_CONFIG",
+        "DOCKER_CONTEXT",
+    ] {
         if let Some(value) = std::env::var_os(key) {
             cmd.env(key, value);
         }
     }
-    cmd.envs(&case.variables).current_dir(&case.dir).args(["stack", "deploy", "--resolve-image", "never", "--detach=true"]);
+    cmd.envs(&case.variables).current_dir(&case.dir).args([
+        "stack",
+        "deploy",
+        "--resolve-image",
+        "never",
+        "--detach=true",
+    ]);
     for file in &case.files {
         cmd.arg("--compose-file").arg(file);
     }
     cmd.arg(stack);
     let out = cmd.output().context("running docker stack deploy")?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if !out.status.success() {
-        bail!("docker stack deploy {stack} failed ({}): {text}", out.status);
+        bail!(
+            "docker stack deploy {stack} failed ({}): {text}",
+            out.status
+        );
     }
     Ok(text)
 }
@@ -286,19 +335,39 @@ fn snapshot(stack: &str, case: &Case, names: &BTreeMap<String, String>) -> Resul
     let mut out = Map::new();
 
     let mut services = Map::new();
-    for name in list(&["service", "ls", "--filter", &filter, "--format", "{{.Name}}"])? {
+    for name in list(&[
+        "service",
+        "ls",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Name}}",
+    ])? {
         // The swarm fills `Endpoint` in shortly after the service is created.
-        let mut inspect = voc_tests::wait_for("the service endpoint", std::time::Duration::from_secs(20), || {
-            let inspect = first(docker_json(["service", "inspect", &name])?)?;
-            Ok(inspect["Endpoint"]["Spec"]["Mode"].is_string().then_some(inspect))
-        })?;
+        let mut inspect = voc_tests::wait_for(
+            "the service endpoint",
+            std::time::Duration::from_secs(20),
+            || {
+                let inspect = first(docker_json(["service", "inspect", &name])?)?;
+                Ok(inspect["Endpoint"]["Spec"]["Mode"]
+                    .is_string()
+                    .then_some(inspect))
+            },
+        )?;
         normalise_service(&mut inspect, &mut network_names, names)?;
         services.insert(name, inspect);
     }
     out.insert("services".into(), Value::Object(services));
 
     let mut networks = Map::new();
-    for name in list(&["network", "ls", "--filter", &filter, "--format", "{{.Name}}"])? {
+    for name in list(&[
+        "network",
+        "ls",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Name}}",
+    ])? {
         let mut inspect = first(docker_json(["network", "inspect", &name])?)?;
         normalise_network(&mut inspect, &case.compose_text);
         networks.insert(name, inspect);
@@ -322,7 +391,11 @@ fn snapshot(stack: &str, case: &Case, names: &BTreeMap<String, String>) -> Resul
 }
 
 fn list(args: &[&str]) -> Result<Vec<String>> {
-    Ok(docker(args)?.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    Ok(docker(args)?
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 fn first(value: Value) -> Result<Value> {
@@ -340,8 +413,18 @@ fn normalise_service(
     network_names: &mut BTreeMap<String, String>,
     names: &BTreeMap<String, String>,
 ) -> Result<()> {
-    let Some(object) = service.as_object_mut() else { bail!("service inspect is not an object") };
-    for key in ["ID", "Version", "CreatedAt", "UpdatedAt", "UpdateStatus", "PreviousSpec", "ServiceStatus"] {
+    let Some(object) = service.as_object_mut() else {
+        bail!("service inspect is not an object")
+    };
+    for key in [
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "UpdateStatus",
+        "PreviousSpec",
+        "ServiceStatus",
+    ] {
         object.remove(key);
     }
     if let Some(job) = object.get_mut("JobStatus").and_then(Value::as_object_mut) {
@@ -351,21 +434,43 @@ fn normalise_service(
         endpoint.remove("VirtualIPs");
         // Ingress ports without a published port get one from the dynamic
         // range, which differs from deploy to deploy.
-        for port in endpoint.get_mut("Ports").and_then(Value::as_array_mut).into_iter().flatten() {
-            if port["PublishedPort"].as_u64().is_some_and(|p| (30000..=32767).contains(&p)) {
+        for port in endpoint
+            .get_mut("Ports")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if port["PublishedPort"]
+                .as_u64()
+                .is_some_and(|p| (30000..=32767).contains(&p))
+            {
                 port["PublishedPort"] = Value::from("<allocated>");
             }
         }
     }
     for spec_key in ["Spec", "PreviousSpec"] {
-        let Some(spec) = object.get_mut(spec_key) else { continue };
+        let Some(spec) = object.get_mut(spec_key) else {
+            continue;
+        };
         let template = &mut spec["TaskTemplate"];
-        if let Some(container) = template.get_mut("ContainerSpec").and_then(Value::as_object_mut) {
-            for (list, id, name) in [("Secrets", "SecretID", "SecretName"), ("Configs", "ConfigID", "ConfigName")] {
-                let Some(references) = container.get_mut(list).and_then(Value::as_array_mut) else { continue };
+        if let Some(container) = template
+            .get_mut("ContainerSpec")
+            .and_then(Value::as_object_mut)
+        {
+            for (list, id, name) in [
+                ("Secrets", "SecretID", "SecretName"),
+                ("Configs", "ConfigID", "ConfigName"),
+            ] {
+                let Some(references) = container.get_mut(list).and_then(Value::as_array_mut) else {
+                    continue;
+                };
                 for reference in references.iter_mut().filter_map(Value::as_object_mut) {
                     reference.remove(id);
-                    if let Some(mapped) = reference.get(name).and_then(Value::as_str).and_then(|n| names.get(n)) {
+                    if let Some(mapped) = reference
+                        .get(name)
+                        .and_then(Value::as_str)
+                        .and_then(|n| names.get(n))
+                    {
                         reference.insert(name.to_owned(), Value::from(mapped.clone()));
                     }
                 }
@@ -380,16 +485,25 @@ fn normalise_service(
                 .and_then(|c| c.get_mut("Config"))
                 && let Some(id) = config.as_str().filter(|id| !id.is_empty())
             {
-                let name = docker(["config", "inspect", "--format", "{{.Spec.Name}}", id])?.trim().to_owned();
+                let name = docker(["config", "inspect", "--format", "{{.Spec.Name}}", id])?
+                    .trim()
+                    .to_owned();
                 *config = Value::from(names.get(&name).cloned().unwrap_or(name));
             }
         }
-        for attachment in template.get_mut("Networks").and_then(Value::as_array_mut).into_iter().flatten() {
+        for attachment in template
+            .get_mut("Networks")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
             if let Some(id) = attachment["Target"].as_str().map(str::to_owned) {
                 let name = match network_names.get(&id) {
                     Some(name) => name.clone(),
                     None => {
-                        let name = docker(["network", "inspect", "--format", "{{.Name}}", &id])?.trim().to_owned();
+                        let name = docker(["network", "inspect", "--format", "{{.Name}}", &id])?
+                            .trim()
+                            .to_owned();
                         network_names.insert(id.clone(), name.clone());
                         name
                     }
@@ -413,9 +527,16 @@ fn normalise_network(network: &mut Value, compose_text: &str) {
         if let Some(options) = object.get_mut("Options").and_then(Value::as_object_mut) {
             options.remove("com.docker.network.driver.overlay.vxlanid_list");
         }
-        if let Some(configs) = object.get_mut("IPAM").and_then(|i| i.get_mut("Config")).and_then(Value::as_array_mut) {
+        if let Some(configs) = object
+            .get_mut("IPAM")
+            .and_then(|i| i.get_mut("Config"))
+            .and_then(Value::as_array_mut)
+        {
             for config in configs.iter_mut().filter_map(Value::as_object_mut) {
-                let written = config.get("Subnet").and_then(Value::as_str).is_some_and(|s| compose_text.contains(s));
+                let written = config
+                    .get("Subnet")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| compose_text.contains(s));
                 if !written {
                     config.remove("Subnet");
                     config.remove("Gateway");
@@ -481,13 +602,19 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<(String, Value, 
                 let path = format!("{path}.{k}");
                 match (x.get(k), y.get(k)) {
                     (Some(va), Some(vb)) => first_difference(va, vb, &path),
-                    (va, vb) => Some((path, va.cloned().unwrap_or(Value::Null), vb.cloned().unwrap_or(Value::Null))),
+                    (va, vb) => Some((
+                        path,
+                        va.cloned().unwrap_or(Value::Null),
+                        vb.cloned().unwrap_or(Value::Null),
+                    )),
                 }
             })
         }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]")))
-        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
         _ if a == b => None,
         _ => Some((path.to_owned(), a.clone(), b.clone())),
     }
@@ -502,7 +629,12 @@ fn remove_stack(guard: &StackGuard, external: &[String]) -> Result<()> {
     let mut volumes: BTreeSet<String> = BTreeSet::new();
     let containers = list(&["ps", "-aq", "--filter", &filter])?;
     for id in &containers {
-        if let Ok(names) = docker(["inspect", "--format", "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}} {{end}}{{end}}", id]) {
+        if let Ok(names) = docker([
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}} {{end}}{{end}}",
+            id,
+        ]) {
             volumes.extend(names.split_whitespace().map(str::to_owned));
         }
     }
@@ -513,7 +645,11 @@ fn remove_stack(guard: &StackGuard, external: &[String]) -> Result<()> {
         let _ = docker(["stack", "rm", &guard.name]);
         let ids = list(&["ps", "-aq", "--filter", &filter])?;
         if !ids.is_empty() {
-            let _ = docker(["rm", "-f", "-v"].into_iter().chain(ids.iter().map(String::as_str)));
+            let _ = docker(
+                ["rm", "-f", "-v"]
+                    .into_iter()
+                    .chain(ids.iter().map(String::as_str)),
+            );
         }
         if voc_tests::stack_leftovers(&guard.name)?.is_empty() {
             break;
@@ -526,7 +662,9 @@ fn remove_stack(guard: &StackGuard, external: &[String]) -> Result<()> {
     // A volume stays busy until its container is gone: retry for a while.
     let start = std::time::Instant::now();
     loop {
-        volumes.retain(|v| docker(["volume", "inspect", v]).is_ok() && docker(["volume", "rm", "-f", v]).is_err());
+        volumes.retain(|v| {
+            docker(["volume", "inspect", v]).is_ok() && docker(["volume", "rm", "-f", v]).is_err()
+        });
         if volumes.is_empty() {
             return Ok(());
         }
@@ -535,7 +673,11 @@ fn remove_stack(guard: &StackGuard, external: &[String]) -> Result<()> {
         }
         let _ = list(&["ps", "-aq", "--filter", &filter]).map(|ids| {
             if !ids.is_empty() {
-                let _ = docker(["rm", "-f", "-v"].into_iter().chain(ids.iter().map(String::as_str)));
+                let _ = docker(
+                    ["rm", "-f", "-v"]
+                        .into_iter()
+                        .chain(ids.iter().map(String::as_str)),
+                );
             }
         });
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -552,7 +694,11 @@ enum Deployer {
 /// Deploys `case` as a fresh stack, snapshots it and removes it again.
 /// Returns the snapshot and what the deployer printed.
 fn deploy_and_snapshot(case: &Case, deployer: Deployer) -> Result<(Value, String)> {
-    let stack = unique_name(if deployer == Deployer::Cli { "cli" } else { "voc" });
+    let stack = unique_name(if deployer == Deployer::Cli {
+        "cli"
+    } else {
+        "voc"
+    });
     let guard = StackGuard::new(&stack);
     let result = (|| match deployer {
         Deployer::Cli => {
@@ -566,10 +712,16 @@ fn deploy_and_snapshot(case: &Case, deployer: Deployer) -> Result<(Value, String
             // them under the name the CLI gives them: the explicit one, else
             // `<stack>_<key>`.
             let mut names = BTreeMap::new();
-            for (objects, declared) in [(&spec.secrets, &file.secrets), (&spec.configs, &file.configs)] {
+            for (objects, declared) in [
+                (&spec.secrets, &file.secrets),
+                (&spec.configs, &file.configs),
+            ] {
                 for object in objects.iter().filter(|o| !o.external) {
                     let explicit = declared.get(&object.key).and_then(|d| d.name.clone());
-                    names.insert(object.name.clone(), explicit.unwrap_or_else(|| format!("{stack}_{}", object.key)));
+                    names.insert(
+                        object.name.clone(),
+                        explicit.unwrap_or_else(|| format!("{stack}_{}", object.key)),
+                    );
                 }
             }
             Ok((snapshot(&stack, case, &names)?, String::new()))
@@ -587,11 +739,20 @@ fn compare_deploys(name: &str, first: Deployer, second: Deployer) {
     let (theirs, output) = deploy_and_snapshot(&case, first).unwrap();
     let (ours, _) = deploy_and_snapshot(&case, second).unwrap();
     let services = |snapshot: &Value| snapshot["services"].as_object().map_or(0, Map::len);
-    assert!(services(&theirs) > 0, "{name}: the {first:?} deploy made no service: {theirs}");
+    assert!(
+        services(&theirs) > 0,
+        "{name}: the {first:?} deploy made no service: {theirs}"
+    );
     // VOC_DIFF_SHOW=1 prints both snapshots, to look at what is compared.
     if std::env::var_os("VOC_DIFF_SHOW").is_some() {
-        eprintln!("{name} {first:?}: {}", serde_json::to_string_pretty(&theirs).unwrap());
-        eprintln!("{name} {second:?}: {}", serde_json::to_string_pretty(&ours).unwrap());
+        eprintln!(
+            "{name} {first:?}: {}",
+            serde_json::to_string_pretty(&theirs).unwrap()
+        );
+        eprintln!(
+            "{name} {second:?}: {}",
+            serde_json::to_string_pretty(&ours).unwrap()
+        );
     }
     if let Some((path, a, b)) = first_difference(&theirs, &ours, "") {
         panic!(
@@ -629,7 +790,10 @@ fn invalid_files_are_refused_before_anything_is_created_where_the_cli_leaves_obj
     require_engine();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/invalid");
     // (folder, what voc's error must mention)
-    let cases = [("undefined-secret", "nope"), ("invalid-service-name", "web.")];
+    let cases = [
+        ("undefined-secret", "nope"),
+        ("invalid-service-name", "web."),
+    ];
     for (folder, mentioned) in cases {
         let compose = root.join(folder).join("docker-compose.yml");
         let case = Case {
@@ -642,10 +806,14 @@ fn invalid_files_are_refused_before_anything_is_created_where_the_cli_leaves_obj
 
         let cli_stack = unique_name("cli");
         let cli_guard = StackGuard::new(&cli_stack);
-        assert!(deploy_with_cli(&case, &cli_stack).is_err(), "{folder}: the CLI accepted the file");
+        assert!(
+            deploy_with_cli(&case, &cli_stack).is_err(),
+            "{folder}: the CLI accepted the file"
+        );
         let left = voc_tests::stack_leftovers(&cli_stack).unwrap();
         assert!(
-            left.contains(&format!("network {cli_stack}_default")) && left.contains(&format!("secret {cli_stack}_token")),
+            left.contains(&format!("network {cli_stack}_default"))
+                && left.contains(&format!("secret {cli_stack}_token")),
             "{folder}: the CLI was expected to leave its network and secret behind, left {left:?}"
         );
         remove_stack(&cli_guard, &[]).unwrap();
@@ -663,8 +831,15 @@ fn invalid_files_are_refused_before_anything_is_created_where_the_cli_leaves_obj
             Err(e) => e,
         };
         let message = format!("{refused:#}");
-        assert!(message.contains(mentioned), "{folder}: voc's error does not mention {mentioned:?}: {message}");
-        assert_eq!(voc_tests::stack_leftovers(&voc_stack).unwrap(), Vec::<String>::new(), "{folder}: voc left objects");
+        assert!(
+            message.contains(mentioned),
+            "{folder}: voc's error does not mention {mentioned:?}: {message}"
+        );
+        assert_eq!(
+            voc_tests::stack_leftovers(&voc_stack).unwrap(),
+            Vec::<String>::new(),
+            "{folder}: voc left objects"
+        );
         remove_stack(&voc_guard, &[]).unwrap();
     }
 }
@@ -675,9 +850,15 @@ fn differences_are_found_and_located() {
     let same = a.clone();
     assert_eq!(first_difference(&a, &same, ""), None);
     let changed: Value = serde_json::json!({"a": {"b": [1, 3], "c": "x"}, "d": 1});
-    assert_eq!(first_difference(&a, &changed, ""), Some((".a.b[1]".into(), 2.into(), 3.into())));
+    assert_eq!(
+        first_difference(&a, &changed, ""),
+        Some((".a.b[1]".into(), 2.into(), 3.into()))
+    );
     let missing: Value = serde_json::json!({"a": {"b": [1, 2]}, "d": 1});
-    assert_eq!(first_difference(&a, &missing, ""), Some((".a.c".into(), "x".into(), Value::Null)));
+    assert_eq!(
+        first_difference(&a, &missing, ""),
+        Some((".a.c".into(), "x".into(), Value::Null))
+    );
     let longer: Value = serde_json::json!({"a": {"b": [1, 2, 3], "c": "x"}, "d": 1});
     assert!(first_difference(&a, &longer, "").is_some_and(|(p, _, _)| p == ".a.b"));
 }
@@ -687,5 +868,8 @@ fn stack_names_are_replaced_in_keys_and_values() {
     let mut v: Value = serde_json::json!({"cli-x1_web": {"Name": "cli-x1_web", "Labels": {"io.voc.commit": "1", "k": "cli-x1"}}});
     replace_stack_name(&mut v, "cli-x1");
     drop_voc_labels(&mut v);
-    assert_eq!(v, serde_json::json!({"<stack>_web": {"Name": "<stack>_web", "Labels": {"k": "<stack>"}}}));
+    assert_eq!(
+        v,
+        serde_json::json!({"<stack>_web": {"Name": "<stack>_web", "Labels": {"k": "<stack>"}}})
+    );
 }

@@ -15,5 +15,6 @@ mod engine_converge;
 mod engine_interop;
 mod engine_remove;
 mod engine_resolve;
+mod engine_tls;
 mod loader_parity;
 mod validate;

@@ -272,6 +272,22 @@ impl Recorder<'_> {
     }
 }
 
+/// What the stacks of a batch share.
+struct Batch<'a> {
+    options: &'a DeployOptions,
+    /// The swarm as read once for the batch (without the services, which
+    /// each stack's deploy takes).
+    snapshot: SwarmSnapshot,
+    /// A client carrying the registry credentials, if any, for creating and
+    /// updating services.
+    service_docker: bollard::Docker,
+    /// Digests asked of the registry, once per image for the whole batch.
+    resolver: Resolver,
+    /// Bounds how many stacks send their writes at the same time.
+    permits: Semaphore,
+    progress: &'a (dyn Fn(&str, DeployEvent) + Sync),
+}
+
 /// The IDs of a stack's secrets and configs, by name.
 #[derive(Clone, Copy)]
 struct FileObjectIds<'a> {
@@ -414,10 +430,23 @@ impl Engine {
             .iter()
             .map(|spec| snapshot.take_services(&spec.name))
             .collect();
-        let permits = Semaphore::new(CONCURRENT_STACKS);
-        let deploys = valid_specs.iter().zip(live).map(|(spec, live)| {
-            self.deploy_with_snapshot(spec, options, &snapshot, live, &permits, progress)
-        });
+        let docker = self.docker();
+        let service_docker = options
+            .registry_auth
+            .as_ref()
+            .map_or_else(|| docker.clone(), |auth| auth.apply_to(docker));
+        let batch = Batch {
+            options,
+            snapshot,
+            resolver: Resolver::new(service_docker.clone()),
+            service_docker,
+            permits: Semaphore::new(CONCURRENT_STACKS),
+            progress,
+        };
+        let deploys = valid_specs
+            .iter()
+            .zip(live)
+            .map(|(spec, live)| self.deploy_with_snapshot(&batch, spec, live));
         let outcomes = join_all(deploys).await;
         drop(locks);
 
@@ -430,19 +459,17 @@ impl Engine {
             .collect())
     }
 
-    /// Deploys one stack against the batch's snapshot (`live`: its services,
-    /// taken out of the snapshot).
+    /// Deploys one stack of `batch` (`live`: its services, taken out of the
+    /// snapshot).
     async fn deploy_with_snapshot(
         &self,
+        batch: &Batch<'_>,
         spec: &StackSpec,
-        options: &DeployOptions,
-        snapshot: &SwarmSnapshot,
         live: Vec<Service>,
-        permits: &Semaphore,
-        progress: &(dyn Fn(&str, DeployEvent) + Sync),
     ) -> Result<DeployReport> {
+        let options = batch.options;
         let mut recorder = Recorder {
-            progress,
+            progress: batch.progress,
             report: DeployReport {
                 stack: spec.name.clone(),
                 ..DeployReport::default()
@@ -451,9 +478,8 @@ impl Engine {
         let watched = {
             // The semaphore is never closed, so a permit always comes; were
             // it closed, deploying unbounded would still be correct.
-            let _permit = permits.acquire().await.ok();
-            self.write_stack(spec, options, snapshot, live, &mut recorder)
-                .await?
+            let _permit = batch.permits.acquire().await.ok();
+            self.write_stack(batch, spec, live, &mut recorder).await?
         };
 
         if let Some(timeout) = options.wait {
@@ -471,7 +497,7 @@ impl Engine {
             recorder.emit(DeployEvent::Converged);
         }
 
-        self.remove_unused_versions(spec, snapshot, &mut recorder)
+        self.remove_unused_versions(spec, &batch.snapshot, &mut recorder)
             .await?;
         Ok(recorder.report)
     }
@@ -481,13 +507,13 @@ impl Engine {
     /// nothing. Returns what to watch for convergence.
     async fn write_stack(
         &self,
+        batch: &Batch<'_>,
         spec: &StackSpec,
-        options: &DeployOptions,
-        snapshot: &SwarmSnapshot,
         live: Vec<Service>,
         recorder: &mut Recorder<'_>,
     ) -> Result<Vec<Watched>> {
         let docker = self.docker();
+        let snapshot = &batch.snapshot;
         network::check_external(docker, &snapshot.networks, &spec.networks).await?;
         let secret_plans = file_object::plan(
             docker,
@@ -533,7 +559,7 @@ impl Engine {
             .into_iter()
             .map(|s| (service_name(&s).to_owned(), s))
             .collect();
-        let pruned = if options.prune {
+        let pruned = if batch.options.prune {
             self.prune_services(spec, &mut live_by_name, recorder).await
         } else {
             Vec::new()
@@ -543,7 +569,7 @@ impl Engine {
             configs: &config_ids,
         };
         let watched = self
-            .deploy_services(spec, options, ids, live_by_name, recorder)
+            .deploy_services(batch, spec, ids, live_by_name, recorder)
             .await?;
         recorder.report.services.extend(pruned);
         Ok(watched)
@@ -598,26 +624,19 @@ impl Engine {
     /// convergence.
     async fn deploy_services(
         &self,
+        batch: &Batch<'_>,
         spec: &StackSpec,
-        options: &DeployOptions,
         ids: FileObjectIds<'_>,
         mut live: HashMap<String, Service>,
         recorder: &mut Recorder<'_>,
     ) -> Result<Vec<Watched>> {
-        let docker = self.docker();
-        let auth_docker = options
-            .registry_auth
-            .as_ref()
-            .map(|auth| auth.apply_to(docker));
-        let service_docker = auth_docker.as_ref().unwrap_or(docker);
         let context = ServiceContext {
-            docker: service_docker,
-            resolve: options.resolve_image,
-            labels: &options.labels,
+            docker: &batch.service_docker,
+            resolve: batch.options.resolve_image,
+            labels: &batch.options.labels,
             secret_ids: ids.secrets,
             config_ids: ids.configs,
         };
-        let mut resolver = Resolver::new(service_docker.clone());
         let mut watched = Vec::with_capacity(spec.services.len());
         for object in &spec.services {
             let live = live.remove(&object.name);
@@ -625,7 +644,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|s| s.update_status.as_ref())
                 .and_then(|u| u.started_at.clone());
-            let applied = service::deploy_service(&context, &mut resolver, object, live).await?;
+            let applied = service::deploy_service(&context, &batch.resolver, object, live).await?;
             for message in applied.warnings {
                 recorder.emit(DeployEvent::Warning { message });
             }

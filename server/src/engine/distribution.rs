@@ -3,9 +3,11 @@
 //! runs the same image (`--resolve-image always|changed`).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use bollard::Docker;
 use bollard::models::{DistributionInspect, Platform};
+use tokio::sync::OnceCell;
 
 use super::reference;
 
@@ -49,11 +51,14 @@ fn to_pinned(image: &str, answer: DistributionInspect) -> Option<PinnedImage> {
     })
 }
 
-/// Resolves tags to digests, asking the registry once per image per deploy.
+/// Resolves tags to digests, asking the registry once per image per deploy
+/// (per batch, when [`Engine::deploy_stacks`](super::Engine::deploy_stacks)
+/// deploys many stacks: stacks that share an image share its answer, and
+/// stacks deploying side by side wait for the one request in flight).
 pub(crate) struct Resolver {
     /// A client that carries the deploy's registry credentials, if any.
     docker: Docker,
-    answers: HashMap<String, Option<PinnedImage>>,
+    answers: Mutex<HashMap<String, Arc<OnceCell<Option<PinnedImage>>>>>,
 }
 
 impl Resolver {
@@ -61,23 +66,32 @@ impl Resolver {
     pub(crate) fn new(docker: Docker) -> Resolver {
         Resolver {
             docker,
-            answers: HashMap::new(),
+            answers: Mutex::default(),
         }
     }
 
     /// `image` (already tagged, see [`reference::with_default_tag`]) pinned
     /// to its current digest, or `None` when the registry cannot be asked
     /// (the caller warns and keeps the tag, as the docker CLI does).
-    pub(crate) async fn pin(&mut self, image: &str) -> Option<PinnedImage> {
-        if let Some(answer) = self.answers.get(image) {
-            return answer.clone();
-        }
-        let answer = match self.docker.inspect_registry_image(image, None).await {
-            Ok(answer) => to_pinned(image, answer),
-            Err(_) => None,
+    pub(crate) async fn pin(&self, image: &str) -> Option<PinnedImage> {
+        let answer = {
+            // A poisoned map is still a valid map: a panic elsewhere cannot
+            // leave it half-updated.
+            let mut answers = self
+                .answers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(answers.entry(image.to_owned()).or_default())
         };
-        self.answers.insert(image.to_owned(), answer.clone());
         answer
+            .get_or_init(|| async {
+                match self.docker.inspect_registry_image(image, None).await {
+                    Ok(answer) => to_pinned(image, answer),
+                    Err(_) => None,
+                }
+            })
+            .await
+            .clone()
     }
 }
 

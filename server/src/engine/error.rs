@@ -43,8 +43,14 @@ impl fmt::Display for ObjectKind {
 pub enum Error {
     /// The Docker engine could not be reached (bad `DOCKER_HOST`, missing
     /// socket, TLS files, or no answer to `/version`).
-    #[error("connecting to the docker engine")]
-    Connect(#[source] bollard::errors::Error),
+    #[error("connecting to the docker engine at {host}")]
+    Connect {
+        /// `DOCKER_HOST`, or the default socket.
+        host: String,
+        /// The cause.
+        #[source]
+        source: bollard::errors::Error,
+    },
 
     /// A Docker API call failed.
     #[error("{verb} {kind} `{name}`")]

@@ -81,8 +81,10 @@ impl Engine {
     /// `DOCKER_CERT_PATH` (default `~/.docker`). Then negotiates the API
     /// version with the daemon, which also checks that it answers.
     pub async fn connect() -> Result<Engine> {
-        let docker = Docker::connect_with_defaults().map_err(Error::Connect)?;
-        let docker = docker.negotiate_version().await.map_err(Error::Connect)?;
+        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
+        let connect_error = |source| Error::Connect { host: host.clone(), source };
+        let docker = Docker::connect_with_defaults().map_err(connect_error)?;
+        let docker = docker.negotiate_version().await.map_err(connect_error)?;
         Ok(Engine::from_docker(docker))
     }
 

@@ -214,7 +214,7 @@ fn compose_image(object: &ServiceObject) -> &str {
 /// state (`None` if it does not exist).
 pub(crate) async fn deploy_service(
     context: &ServiceContext<'_>,
-    resolver: &mut Resolver,
+    resolver: &Resolver,
     object: &ServiceObject,
     live: Option<Service>,
 ) -> Result<Applied> {
@@ -354,7 +354,7 @@ pub(crate) async fn deploy_service(
 /// `tagged` pinned to its digest, or as it is with the docker CLI's warning
 /// when the registry cannot say.
 async fn pin_or_tag(
-    resolver: &mut Resolver,
+    resolver: &Resolver,
     tagged: &str,
     warning: &mut Option<String>,
 ) -> (String, Option<Vec<Platform>>) {
@@ -613,8 +613,8 @@ mod tests {
             secret_ids: &ids,
             config_ids: &ids,
         };
-        let mut resolver = Resolver::new(docker.clone());
-        let applied = deploy_service(&context, &mut resolver, &object, Some(stale))
+        let resolver = Resolver::new(docker.clone());
+        let applied = deploy_service(&context, &resolver, &object, Some(stale))
             .await
             .unwrap();
 

@@ -26,7 +26,9 @@ impl GitRepo {
             if entry.kind() != Some(ObjectType::Blob) {
                 return TreeWalkResult::Ok;
             }
-            let Ok(name) = entry.name() else { return TreeWalkResult::Ok };
+            let Ok(name) = entry.name() else {
+                return TreeWalkResult::Ok;
+            };
             let path = dest.join(folder).join(name);
             match write_blob(&self.repo, entry, &path) {
                 Ok(()) => TreeWalkResult::Ok,
@@ -53,15 +55,26 @@ impl GitRepo {
             return Ok(false);
         }
         let mut options = git2::StatusOptions::new();
-        options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
-        let statuses =
-            self.repo.statuses(Some(&mut options)).map_err(|source| self.error("reading the working tree's status", source))?;
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .map_err(|source| self.error("reading the working tree's status", source))?;
         Ok(statuses.is_empty())
     }
 }
 
-fn write_blob(repo: &git2::Repository, entry: &git2::TreeEntry<'_>, path: &Path) -> Result<(), git2::Error> {
-    let io = |error: std::io::Error| git2::Error::from_str(&format!("writing {}: {error}", path.display()));
+fn write_blob(
+    repo: &git2::Repository,
+    entry: &git2::TreeEntry<'_>,
+    path: &Path,
+) -> Result<(), git2::Error> {
+    let io = |error: std::io::Error| {
+        git2::Error::from_str(&format!("writing {}: {error}", path.display()))
+    };
     let blob = repo.find_blob(entry.id())?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
@@ -76,7 +89,8 @@ fn write_blob(repo: &git2::Repository, entry: &git2::TreeEntry<'_>, path: &Path)
             std::fs::write(path, blob.content()).map_err(io)?;
             if mode == 0o100755 {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+                    .map_err(io)?;
             }
             Ok(())
         }
@@ -92,7 +106,9 @@ mod tests {
     fn export_writes_an_old_commit_and_leaves_the_checkout_alone() {
         let ws = Workspace::new();
         let author = ws.author_repo("conf");
-        author.write("docker-compose-shop.yml", "old\n").write("sub/file.txt", "sub\n");
+        author
+            .write("docker-compose-shop.yml", "old\n")
+            .write("sub/file.txt", "sub\n");
         let old = author.commit("first");
         author.write("docker-compose-shop.yml", "new\n");
         author.git(["rm", "-q", "sub/file.txt"]);
@@ -101,11 +117,20 @@ mod tests {
         let repo = GitRepo::open(&author.path).unwrap();
         let dest = ws.path("export");
         repo.export(&old, &dest).unwrap();
-        assert_eq!(std::fs::read_to_string(dest.join("docker-compose-shop.yml")).unwrap(), "old\n");
-        assert_eq!(std::fs::read_to_string(dest.join("sub/file.txt")).unwrap(), "sub\n");
+        assert_eq!(
+            std::fs::read_to_string(dest.join("docker-compose-shop.yml")).unwrap(),
+            "old\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dest.join("sub/file.txt")).unwrap(),
+            "sub\n"
+        );
 
         assert_eq!(repo.head().unwrap(), new);
-        assert_eq!(std::fs::read_to_string(author.path.join("docker-compose-shop.yml")).unwrap(), "new\n");
+        assert_eq!(
+            std::fs::read_to_string(author.path.join("docker-compose-shop.yml")).unwrap(),
+            "new\n"
+        );
         assert!(!author.path.join("sub/file.txt").exists());
         assert_eq!(author.git(["status", "--porcelain"]), "");
         assert!(repo.is_clean().unwrap());

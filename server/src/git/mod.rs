@@ -28,8 +28,8 @@
 
 mod change;
 mod commit_id;
-mod export;
 pub mod error;
+mod export;
 mod history;
 mod remote;
 mod repo;

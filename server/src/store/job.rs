@@ -365,7 +365,9 @@ impl Store {
             .map_err(fail())?;
         {
             let mut insert = transaction
-                .prepare_cached("INSERT INTO job_logs (job_id, seq, at, line) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached(
+                    "INSERT INTO job_logs (job_id, seq, at, line) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(fail())?;
             let at = now_ms();
             for line in lines {

@@ -25,8 +25,6 @@ mod job;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod bench_tmp;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -79,9 +79,15 @@ fn the_connection_uses_wal_foreign_keys_and_a_busy_timeout() {
     let id = store.create_job(&new_job(JobKind::Build, "api")).unwrap();
     store.append_logs(id, &["a", "b"]).unwrap();
     let connection = store.connection();
-    connection.execute("DELETE FROM jobs WHERE id = ?1", [id]).unwrap();
+    connection
+        .execute("DELETE FROM jobs WHERE id = ?1", [id])
+        .unwrap();
     let left: i64 = connection
-        .query_row("SELECT count(*) FROM job_logs WHERE job_id = ?1", [id], |row| row.get(0))
+        .query_row(
+            "SELECT count(*) FROM job_logs WHERE job_id = ?1",
+            [id],
+            |row| row.get(0),
+        )
         .unwrap();
     assert_eq!(left, 0);
 }
@@ -130,7 +136,10 @@ fn a_job_round_trips_through_its_life() {
         .unwrap();
     let failed = store.job(id).unwrap().unwrap();
     assert_eq!(failed.status, JobStatus::Failed);
-    assert_eq!(failed.error.as_deref(), Some("service web did not converge"));
+    assert_eq!(
+        failed.error.as_deref(),
+        Some("service web did not converge")
+    );
     assert!(failed.finished_at.unwrap() >= failed.started_at.unwrap());
 
     let bare = store
@@ -157,21 +166,43 @@ fn status_changes_out_of_order_are_refused() {
     store.start_job(id).unwrap();
     let error = store.start_job(id).unwrap_err();
     assert!(
-        matches!(error, Error::InvalidTransition { status: JobStatus::Running, .. }),
+        matches!(
+            error,
+            Error::InvalidTransition {
+                status: JobStatus::Running,
+                ..
+            }
+        ),
         "{error:?}"
     );
-    assert_eq!(error.to_string(), format!("starting job {id}: it is running"));
+    assert_eq!(
+        error.to_string(),
+        format!("starting job {id}: it is running")
+    );
     store.finish_job(id, JobStatus::Succeeded, None).unwrap();
-    let error = store.finish_job(id, JobStatus::Failed, Some("late")).unwrap_err();
+    let error = store
+        .finish_job(id, JobStatus::Failed, Some("late"))
+        .unwrap_err();
     assert!(
-        matches!(error, Error::InvalidTransition { status: JobStatus::Succeeded, .. }),
+        matches!(
+            error,
+            Error::InvalidTransition {
+                status: JobStatus::Succeeded,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(store.job(id).unwrap().unwrap().status, JobStatus::Succeeded);
 
     let missing = JobId(12345);
-    assert!(matches!(store.start_job(missing).unwrap_err(), Error::JobNotFound { .. }));
-    let error = store.finish_job(missing, JobStatus::Skipped, None).unwrap_err();
+    assert!(matches!(
+        store.start_job(missing).unwrap_err(),
+        Error::JobNotFound { .. }
+    ));
+    let error = store
+        .finish_job(missing, JobStatus::Skipped, None)
+        .unwrap_err();
     assert_eq!(error.to_string(), "job 12345 does not exist");
 
     // A queued job may end without running.
@@ -244,7 +275,12 @@ fn list_jobs_filters_and_pages_newest_first() {
         ids.push(id);
     }
     let listed = |filter: JobFilter| -> Vec<JobId> {
-        store.list_jobs(&filter).unwrap().iter().map(|j| j.id).collect()
+        store
+            .list_jobs(&filter)
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect()
     };
     let newest_first: Vec<JobId> = ids.iter().rev().copied().collect();
 
@@ -324,8 +360,14 @@ fn the_last_applied_commit_is_kept_per_target() {
     drop(store);
 
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.last_applied("default").unwrap().unwrap().commit, commit(3));
-    assert_eq!(store.last_applied("edge").unwrap().unwrap().commit, commit(2));
+    assert_eq!(
+        store.last_applied("default").unwrap().unwrap().commit,
+        commit(3)
+    );
+    assert_eq!(
+        store.last_applied("edge").unwrap().unwrap().commit,
+        commit(2)
+    );
     assert_eq!(store.last_applied("other").unwrap(), None);
 }
 
@@ -337,7 +379,9 @@ fn writers_on_many_threads_and_connections_all_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("voc.db");
     let shared = Store::open(&path).unwrap();
-    let common = shared.create_job(&new_job(JobKind::Deploy, "common")).unwrap();
+    let common = shared
+        .create_job(&new_job(JobKind::Deploy, "common"))
+        .unwrap();
 
     std::thread::scope(|scope| {
         for thread in 0..THREADS {
@@ -356,7 +400,9 @@ fn writers_on_many_threads_and_connections_all_succeed() {
                     store.start_job(id).unwrap();
                     let lines: Vec<String> = (0..LINES).map(|l| format!("{n}.{l}")).collect();
                     store.append_logs(id, &lines).unwrap();
-                    store.append_log(common, &format!("t{thread} j{n}")).unwrap();
+                    store
+                        .append_log(common, &format!("t{thread} j{n}"))
+                        .unwrap();
                     store.finish_job(id, JobStatus::Succeeded, None).unwrap();
                     store
                         .set_last_applied(&format!("target-{}", n % 3), &commit(thread as u8))
@@ -392,9 +438,7 @@ fn many_processes_opening_a_new_file_at_once_all_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("voc.db");
     let stores: Vec<Store> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| scope.spawn(|| Store::open(&path)))
-            .collect();
+        let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| Store::open(&path))).collect();
         handles
             .into_iter()
             .map(|handle| handle.join().unwrap().unwrap())
@@ -431,7 +475,10 @@ fn a_file_from_an_older_schema_is_migrated_with_its_data() {
     assert_eq!(user_version(&path), MIGRATION_LIST.len() as i64);
     let jobs = store.list_jobs(&JobFilter::default()).unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!((jobs[0].subject.as_str(), jobs[0].status), ("legacy", JobStatus::Succeeded));
+    assert_eq!(
+        (jobs[0].subject.as_str(), jobs[0].status),
+        ("legacy", JobStatus::Succeeded)
+    );
     store.set_last_applied("default", &commit(9)).unwrap();
     drop(store);
 
@@ -445,18 +492,29 @@ fn a_file_from_an_older_schema_is_migrated_with_its_data() {
     assert_eq!(user_version(&path), MIGRATION_LIST.len() as i64 + 1);
     let triggered_by: String = store
         .connection()
-        .query_row("SELECT triggered_by FROM jobs WHERE subject = 'legacy'", [], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT triggered_by FROM jobs WHERE subject = 'legacy'",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert_eq!(triggered_by, "webhook");
-    assert_eq!(store.last_applied("default").unwrap().unwrap().commit, commit(9));
+    assert_eq!(
+        store.last_applied("default").unwrap().unwrap().commit,
+        commit(9)
+    );
     drop(store);
 
     // This voc does not know that migration: it refuses the newer file.
     let error = Store::open(&path).unwrap_err();
-    assert!(matches!(error, Error::NewerSchema { ahead: 1, .. }), "{error:?}");
-    assert!(error.to_string().contains("1 migration(s) newer"), "{error}");
+    assert!(
+        matches!(error, Error::NewerSchema { ahead: 1, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("1 migration(s) newer"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -469,7 +527,16 @@ fn a_value_this_voc_does_not_know_is_an_error_naming_the_job() {
         .execute("UPDATE jobs SET kind = 'teleport' WHERE id = ?1", [id])
         .unwrap();
     let error = store.job(id).unwrap_err();
-    assert!(matches!(error, Error::Sql { step: Step::ReadJob(_), .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Sql {
+                step: Step::ReadJob(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(error.to_string(), format!("reading job {id}"));
     let cause = std::error::Error::source(&error).unwrap().to_string();
     assert!(cause.contains("teleport"), "{cause}");
@@ -483,7 +550,11 @@ fn an_unusable_path_fails_naming_it() {
     let error = Store::open(&file.join("voc.db")).unwrap_err();
     assert!(matches!(error, Error::CreateFolder { .. }), "{error:?}");
 
-    std::fs::write(dir.path().join("junk.db"), "this is not sqlite, just text ".repeat(100)).unwrap();
+    std::fs::write(
+        dir.path().join("junk.db"),
+        "this is not sqlite, just text ".repeat(100),
+    )
+    .unwrap();
     let error = Store::open(&dir.path().join("junk.db")).unwrap_err();
     assert!(error.to_string().contains("junk.db"), "{error}");
 }
@@ -500,6 +571,9 @@ fn enums_and_ids_parse_what_they_print() {
     assert!(JobStatus::Skipped.is_final() && !JobStatus::Running.is_final());
     assert_eq!(JobId::parse("42").unwrap(), JobId(42));
     for bad in ["", "0", "-1", "4x", "99999999999999999999"] {
-        assert!(matches!(JobId::parse(bad), Err(Error::InvalidJobId { .. })), "{bad:?}");
+        assert!(
+            matches!(JobId::parse(bad), Err(Error::InvalidJobId { .. })),
+            "{bad:?}"
+        );
     }
 }

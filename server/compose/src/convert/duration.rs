@@ -39,7 +39,10 @@ fn unit_nanos(unit: &str) -> Option<u64> {
 /// does: an optional sign, then one or more `<decimal><unit>` pairs (`"0"`
 /// alone is allowed without a unit).
 pub fn parse_duration(input: &str) -> Result<i64, DurationError> {
-    let fail = |reason| DurationError { input: input.to_owned(), reason };
+    let fail = |reason| DurationError {
+        input: input.to_owned(),
+        reason,
+    };
     let mut rest = input;
     let mut negative = false;
     if let Some(r) = rest.strip_prefix('-') {
@@ -95,20 +98,32 @@ pub fn parse_duration(input: &str) -> Result<i64, DurationError> {
         if int_len == 0 && frac_len == 0 {
             return Err(fail("expected a number"));
         }
-        let unit_len = rest.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if unit_len == 0 {
             return Err(fail("missing unit"));
         }
         let unit = unit_nanos(&rest[..unit_len]).ok_or_else(|| fail("unknown unit"))?;
         rest = &rest[unit_len..];
-        let mut value = whole.checked_mul(unit).ok_or_else(|| fail("out of range"))?;
+        let mut value = whole
+            .checked_mul(unit)
+            .ok_or_else(|| fail("out of range"))?;
         if frac > 0 {
             // Go converts through float64 here; so do we, to round alike.
-            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            #[allow(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss
+            )]
             let part = (frac as f64 * (unit as f64 / scale)) as u64;
-            value = value.checked_add(part).ok_or_else(|| fail("out of range"))?;
+            value = value
+                .checked_add(part)
+                .ok_or_else(|| fail("out of range"))?;
         }
-        total = total.checked_add(value).ok_or_else(|| fail("out of range"))?;
+        total = total
+            .checked_add(value)
+            .ok_or_else(|| fail("out of range"))?;
     }
     if negative {
         if total > 1u64 << 63 {
@@ -165,8 +180,27 @@ mod tests {
 
     #[test]
     fn rejects_what_go_rejects() {
-        for input in ["", "-", "s", "1", "10", "1x", "1S", "1.s.", ".s", "1s1", "--1s", "1 s", " 1s", "2562047h47m16.854775808s", "1d"] {
-            assert!(parse_duration(input).is_err(), "{input:?} should be rejected");
+        for input in [
+            "",
+            "-",
+            "s",
+            "1",
+            "10",
+            "1x",
+            "1S",
+            "1.s.",
+            ".s",
+            "1s1",
+            "--1s",
+            "1 s",
+            " 1s",
+            "2562047h47m16.854775808s",
+            "1d",
+        ] {
+            assert!(
+                parse_duration(input).is_err(),
+                "{input:?} should be rejected"
+            );
         }
     }
 

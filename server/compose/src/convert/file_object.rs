@@ -76,7 +76,12 @@ fn objects(
             if let Some(other) = out.iter().find(|o| o.name == converted.name) {
                 problems.push(
                     path,
-                    format!("gets the same name {:?} as {} {:?}", converted.name, kind.word(), other.key),
+                    format!(
+                        "gets the same name {:?} as {} {:?}",
+                        converted.name,
+                        kind.word(),
+                        other.key
+                    ),
                 );
             } else {
                 out.push(converted);
@@ -107,21 +112,38 @@ fn object_spec(
             template_driver: None,
         });
     }
-    let driver = if kind == Kind::Secret { object.driver.clone() } else { None };
+    let driver = if kind == Kind::Secret {
+        object.driver.clone()
+    } else {
+        None
+    };
     // A secret from a driver has no data of its own (the CLI sends none).
     let data = if driver.is_some() {
         Vec::new()
     } else if let Some(content) = &object.content {
         content.clone()
     } else {
-        problems.push(path, format!("has no content: set `file` or mark the {} external", kind.word()));
+        problems.push(
+            path,
+            format!(
+                "has no content: set `file` or mark the {} external",
+                kind.word()
+            ),
+        );
         return None;
     };
-    let driver_opts = if driver.is_some() { object.driver_opts.clone() } else { IndexMap::new() };
+    let driver_opts = if driver.is_some() {
+        object.driver_opts.clone()
+    } else {
+        IndexMap::new()
+    };
     let name = match &object.name {
         Some(name) => name.clone(),
         None => {
-            let opts: Vec<(&str, &str)> = driver_opts.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let opts: Vec<(&str, &str)> = driver_opts
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             let hash = names::content_hash(&HashedContent {
                 data: &data,
                 template_driver: object.template_driver.as_deref(),
@@ -182,7 +204,10 @@ impl FileObjectNames {
         secrets: (&IndexMap<String, FileObject>, &[FileSpecObject]),
         configs: (&IndexMap<String, FileObject>, &[FileSpecObject]),
     ) -> Self {
-        Self { secrets: index(namespace, secrets), configs: index(namespace, configs) }
+        Self {
+            secrets: index(namespace, secrets),
+            configs: index(namespace, configs),
+        }
     }
 
     /// The swarm name of config `key`, if the stack defines it.
@@ -206,11 +231,19 @@ fn index(
         .iter()
         .map(|o| {
             let cli_name = match declared.get(&o.key) {
-                Some(FileObject { name: Some(name), .. }) => name.clone(),
+                Some(FileObject {
+                    name: Some(name), ..
+                }) => name.clone(),
                 Some(FileObject { external: true, .. }) => o.key.clone(),
                 _ => namespace.scope(&o.key),
             };
-            (o.key.clone(), RefName { name: o.name.clone(), sort_key: cli_name })
+            (
+                o.key.clone(),
+                RefName {
+                    name: o.name.clone(),
+                    sort_key: cli_name,
+                },
+            )
         })
         .collect()
 }
@@ -236,27 +269,49 @@ fn references(
     for (i, r) in refs.iter().enumerate() {
         let path = format!("{service_path}.{}.{i}", kind.section());
         let Some(found) = names.lookup(kind, &r.source) else {
-            problems.push(path, format!("refers to undefined {} {:?}", kind.word(), r.source));
+            problems.push(
+                path,
+                format!("refers to undefined {} {:?}", kind.word(), r.source),
+            );
             continue;
         };
-        let target = r.target.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| r.source.clone());
+        let target = r
+            .target
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| r.source.clone());
         if out.iter().any(|o| o.target == target) {
-            problems.push(path, format!("mounts a second {} at target {target:?}", kind.word()));
+            problems.push(
+                path,
+                format!("mounts a second {} at target {target:?}", kind.word()),
+            );
             continue;
         }
         out.push(Reference {
             sort_key: found.sort_key.clone(),
             name: found.name.clone(),
             target,
-            uid: r.uid.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "0".to_owned()),
-            gid: r.gid.clone().filter(|g| !g.is_empty()).unwrap_or_else(|| "0".to_owned()),
+            uid: r
+                .uid
+                .clone()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "0".to_owned()),
+            gid: r
+                .gid
+                .clone()
+                .filter(|g| !g.is_empty())
+                .unwrap_or_else(|| "0".to_owned()),
             mode: r.mode.unwrap_or(DEFAULT_MODE),
         });
     }
     // The CLI sorts by name; references to the same object come out in
     // random order (they pass through a Go map). voc orders those by target,
     // so the same file always gives the same spec.
-    out.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then_with(|| a.target.cmp(&b.target)));
+    out.sort_by(|a, b| {
+        a.sort_key
+            .cmp(&b.sort_key)
+            .then_with(|| a.target.cmp(&b.target))
+    });
     out
 }
 
@@ -346,31 +401,70 @@ mod tests {
         }
     }
 
-    fn convert_secrets(stack: &str, map: &[(&str, FileObject)]) -> (Vec<FileSpecObject>, Vec<String>) {
-        let map: IndexMap<String, FileObject> = map.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    fn convert_secrets(
+        stack: &str,
+        map: &[(&str, FileObject)],
+    ) -> (Vec<FileSpecObject>, Vec<String>) {
+        let map: IndexMap<String, FileObject> = map
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         let mut problems = Problems::default();
         let out = secrets(Namespace::new(stack), &map, &mut problems);
-        (out, problems.list.iter().map(|p| format!("{} {}", p.location.path, p.message)).collect())
+        (
+            out,
+            problems
+                .list
+                .iter()
+                .map(|p| format!("{} {}", p.location.path, p.message))
+                .collect(),
+        )
     }
 
     #[test]
     fn objects_are_named_after_their_content_unless_named() {
-        let named = FileObject { name: Some("fixed-name".into()), ..file("b") };
-        let external = FileObject { external: true, ..Default::default() };
-        let external_named = FileObject { external: true, name: Some("other".into()), ..Default::default() };
+        let named = FileObject {
+            name: Some("fixed-name".into()),
+            ..file("b")
+        };
+        let external = FileObject {
+            external: true,
+            ..Default::default()
+        };
+        let external_named = FileObject {
+            external: true,
+            name: Some("other".into()),
+            ..Default::default()
+        };
         let (out, problems) = convert_secrets(
             "shop",
-            &[("site", file("hello\n")), ("named", named), ("ext", external), ("ext2", external_named)],
+            &[
+                ("site", file("hello\n")),
+                ("named", named),
+                ("ext", external),
+                ("ext2", external_named),
+            ],
         );
         assert!(problems.is_empty(), "{problems:?}");
-        let got: Vec<(&str, &str, bool)> = out.iter().map(|o| (o.key.as_str(), o.name.as_str(), o.external)).collect();
+        let got: Vec<(&str, &str, bool)> = out
+            .iter()
+            .map(|o| (o.key.as_str(), o.name.as_str(), o.external))
+            .collect();
         assert_eq!(
             got,
-            [("ext", "ext", true), ("named", "fixed-name", false), ("ext2", "other", true), ("site", "shop_site_5891b5b5", false)]
+            [
+                ("ext", "ext", true),
+                ("named", "fixed-name", false),
+                ("ext2", "other", true),
+                ("site", "shop_site_5891b5b5", false)
+            ]
         );
         let site = &out[3];
         assert_eq!(site.data, b"hello\n");
-        assert_eq!(site.labels.get(LABEL_NAMESPACE).map(String::as_str), Some("shop"));
+        assert_eq!(
+            site.labels.get(LABEL_NAMESPACE).map(String::as_str),
+            Some("shop")
+        );
         assert!(out[0].labels.is_empty(), "external objects get no labels");
     }
 
@@ -381,12 +475,18 @@ mod tests {
         obj.labels.insert(LABEL_NAMESPACE.into(), "fake".into());
         let (out, _) = convert_secrets("shop", &[("s", obj)]);
         assert_eq!(out[0].labels.get("a").map(String::as_str), Some("1"));
-        assert_eq!(out[0].labels.get(LABEL_NAMESPACE).map(String::as_str), Some("shop"));
+        assert_eq!(
+            out[0].labels.get(LABEL_NAMESPACE).map(String::as_str),
+            Some("shop")
+        );
     }
 
     #[test]
     fn driver_secrets_carry_no_data_and_hash_their_driver() {
-        let mut obj = FileObject { driver: Some("vault".into()), ..Default::default() };
+        let mut obj = FileObject {
+            driver: Some("vault".into()),
+            ..Default::default()
+        };
         obj.driver_opts.insert("path".into(), "a".into());
         let (out, problems) = convert_secrets("shop", &[("s", obj.clone())]);
         assert!(problems.is_empty(), "{problems:?}");
@@ -403,9 +503,27 @@ mod tests {
             "shop",
             &[
                 ("empty", FileObject::default()),
-                ("bad", FileObject { name: Some("bad name".into()), ..file("x") }),
-                ("one", FileObject { name: Some("same".into()), ..file("x") }),
-                ("two", FileObject { name: Some("same".into()), ..file("y") }),
+                (
+                    "bad",
+                    FileObject {
+                        name: Some("bad name".into()),
+                        ..file("x")
+                    },
+                ),
+                (
+                    "one",
+                    FileObject {
+                        name: Some("same".into()),
+                        ..file("x")
+                    },
+                ),
+                (
+                    "two",
+                    FileObject {
+                        name: Some("same".into()),
+                        ..file("y")
+                    },
+                ),
             ],
         );
         assert_eq!(
@@ -428,7 +546,10 @@ mod tests {
     }
 
     fn reference(source: &str) -> FileReference {
-        FileReference { source: source.into(), ..Default::default() }
+        FileReference {
+            source: source.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -437,14 +558,20 @@ mod tests {
         // differ from the CLI's order: `shop_a` < `shop_a_b`, but
         // `shop_a_e3b98a4d` > `shop_a_b_…`.
         let declared: IndexMap<String, FileObject> =
-            [("a".to_owned(), file("t")), ("a_b".to_owned(), file("y"))].into_iter().collect();
+            [("a".to_owned(), file("t")), ("a_b".to_owned(), file("y"))]
+                .into_iter()
+                .collect();
         let mut problems = Problems::default();
         let objects = secrets(Namespace::new("shop"), &declared, &mut problems);
         let empty = IndexMap::new();
-        let names = FileObjectNames::new(Namespace::new("shop"), (&declared, &objects), (&empty, &[]));
+        let names =
+            FileObjectNames::new(Namespace::new("shop"), (&declared, &objects), (&empty, &[]));
         let a = names.secrets["a"].name.clone();
         let a_b = names.secrets["a_b"].name.clone();
-        assert!(a > a_b, "the test needs hashed names that sort against the CLI's order: {a} {a_b}");
+        assert!(
+            a > a_b,
+            "the test needs hashed names that sort against the CLI's order: {a} {a_b}"
+        );
         let refs = vec![
             reference("a_b"),
             FileReference {
@@ -483,18 +610,38 @@ mod tests {
 
     #[test]
     fn references_to_one_object_are_ordered_by_target_and_targets_are_unique() {
-        let declared: IndexMap<String, FileObject> = [("k".to_owned(), file("x"))].into_iter().collect();
+        let declared: IndexMap<String, FileObject> =
+            [("k".to_owned(), file("x"))].into_iter().collect();
         let mut problems = Problems::default();
         let objects = secrets(Namespace::new("shop"), &declared, &mut problems);
         let empty = IndexMap::new();
-        let names = FileObjectNames::new(Namespace::new("shop"), (&declared, &objects), (&empty, &[]));
-        let with_target = |t: &str| FileReference { target: Some(t.into()), ..reference("k") };
-        let refs = [with_target("zz"), reference("k"), with_target("aa"), with_target("k")];
+        let names =
+            FileObjectNames::new(Namespace::new("shop"), (&declared, &objects), (&empty, &[]));
+        let with_target = |t: &str| FileReference {
+            target: Some(t.into()),
+            ..reference("k")
+        };
+        let refs = [
+            with_target("zz"),
+            reference("k"),
+            with_target("aa"),
+            with_target("k"),
+        ];
         let out = secret_references(&refs, &names, "services.web", &mut problems);
-        let targets: Vec<_> = out.iter().map(|s| s.file.as_ref().unwrap().name.clone().unwrap()).collect();
+        let targets: Vec<_> = out
+            .iter()
+            .map(|s| s.file.as_ref().unwrap().name.clone().unwrap())
+            .collect();
         assert_eq!(targets, ["aa", "k", "zz"]);
-        let got: Vec<String> = problems.list.iter().map(|p| format!("{} {}", p.location.path, p.message)).collect();
-        assert_eq!(got, ["services.web.secrets.3 mounts a second secret at target \"k\""]);
+        let got: Vec<String> = problems
+            .list
+            .iter()
+            .map(|p| format!("{} {}", p.location.path, p.message))
+            .collect();
+        assert_eq!(
+            got,
+            ["services.web.secrets.3 mounts a second secret at target \"k\""]
+        );
     }
 
     #[test]
@@ -502,8 +649,18 @@ mod tests {
         let names = FileObjectNames::default();
         let mut problems = Problems::default();
         secret_references(&[reference("nope")], &names, "services.web", &mut problems);
-        config_references(&[reference("gone")], Some("cred"), &names, "services.web", &mut problems);
-        let got: Vec<String> = problems.list.iter().map(|p| format!("{} {}", p.location.path, p.message)).collect();
+        config_references(
+            &[reference("gone")],
+            Some("cred"),
+            &names,
+            "services.web",
+            &mut problems,
+        );
+        let got: Vec<String> = problems
+            .list
+            .iter()
+            .map(|p| format!("{} {}", p.location.path, p.message))
+            .collect();
         assert_eq!(
             got,
             [
@@ -526,10 +683,18 @@ mod tests {
             driver_opts: IndexMap::new(),
             template_driver: None,
         }];
-        let declared: IndexMap<String, FileObject> =
-            [("cred".to_owned(), FileObject { name: Some("given".into()), ..file("c") })].into_iter().collect();
+        let declared: IndexMap<String, FileObject> = [(
+            "cred".to_owned(),
+            FileObject {
+                name: Some("given".into()),
+                ..file("c")
+            },
+        )]
+        .into_iter()
+        .collect();
         let empty = IndexMap::new();
-        let names = FileObjectNames::new(Namespace::new("shop"), (&empty, &[]), (&declared, &objects));
+        let names =
+            FileObjectNames::new(Namespace::new("shop"), (&empty, &[]), (&declared, &objects));
         let mut problems = Problems::default();
         let out = config_references(&[], Some("cred"), &names, "services.web", &mut problems);
         assert_eq!(

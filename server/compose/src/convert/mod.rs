@@ -79,11 +79,16 @@ pub fn convert(stack: &str, file: &ComposeFile) -> Result<StackSpec, ConvertErro
     let namespace = Namespace::new(stack);
     let secrets = file_object::secrets(namespace, &file.secrets, &mut problems);
     let configs = file_object::configs(namespace, &file.configs, &mut problems);
-    let names = FileObjectNames::new(namespace, (&file.secrets, &secrets), (&file.configs, &configs));
+    let names = FileObjectNames::new(
+        namespace,
+        (&file.secrets, &secrets),
+        (&file.configs, &configs),
+    );
 
     let mut services = Vec::with_capacity(file.services.len());
     for (key, service) in &file.services {
-        if let Some(object) = service::service(namespace, key, service, file, &names, &mut problems) {
+        if let Some(object) = service::service(namespace, key, service, file, &names, &mut problems)
+        {
             services.push(object);
         }
     }
@@ -92,7 +97,13 @@ pub fn convert(stack: &str, file: &ComposeFile) -> Result<StackSpec, ConvertErro
     let networks = network::networks(namespace, file, &mut problems);
 
     if problems.is_empty() {
-        Ok(StackSpec { name: stack.to_owned(), services, networks, secrets, configs })
+        Ok(StackSpec {
+            name: stack.to_owned(),
+            services,
+            networks,
+            secrets,
+            configs,
+        })
     } else {
         Err(problems.into_error())
     }
@@ -108,7 +119,11 @@ impl Problems {
     /// Records `message` about the field at `path` (dot-separated).
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.list.push(Problem {
-            location: Location { file: PathBuf::new(), line: None, path: path.into() },
+            location: Location {
+                file: PathBuf::new(),
+                line: None,
+                path: path.into(),
+            },
             message: message.into(),
         });
     }
@@ -118,7 +133,9 @@ impl Problems {
     }
 
     fn into_error(self) -> ConvertError {
-        ConvertError { problems: self.list }
+        ConvertError {
+            problems: self.list,
+        }
     }
 }
 
@@ -175,8 +192,8 @@ mod tests {
 
     use super::*;
     use crate::model::{
-        Deploy, FileObject, FileReference, Healthcheck, Network, Port, Service, ServiceNetwork, ServiceVolume,
-        UpdateConfig, Volume,
+        Deploy, FileObject, FileReference, Healthcheck, Network, Port, Service, ServiceNetwork,
+        ServiceVolume, UpdateConfig, Volume,
     };
 
     /// The JSON as the daemon reads it: Go's decoder matches keys without
@@ -187,7 +204,9 @@ mod tests {
             Value::Object(map) => Value::Object(
                 map.iter()
                     .filter(|(_, v)| {
-                        !matches!(v, Value::Null | Value::Bool(false)) && *v != &json!("") && v.as_f64() != Some(0.0)
+                        !matches!(v, Value::Null | Value::Bool(false))
+                            && *v != &json!("")
+                            && v.as_f64() != Some(0.0)
                     })
                     .map(|(k, v)| (k.to_lowercase(), as_daemon_reads(v)))
                     .collect(),
@@ -209,19 +228,43 @@ mod tests {
         environment.insert(s("A"), Some(s("1")));
         environment.insert(s("C"), None);
         let mut networks = IndexMap::new();
-        networks.insert(s("back"), Some(ServiceNetwork { aliases: vec![s("w")], ..Default::default() }));
+        networks.insert(
+            s("back"),
+            Some(ServiceNetwork {
+                aliases: vec![s("w")],
+                ..Default::default()
+            }),
+        );
         let web = Service {
             image: Some(s("voc-test/busybox:latest")),
             command: Some(vec![s("sleep"), s("3600")]),
             environment,
             labels: [(s("x"), s("y"))].into_iter().collect(),
             ports: vec![
-                Port { target: 80, published: Some(8081), protocol: Some(s("tcp")), mode: Some(s("ingress")) },
-                Port { target: 90, published: Some(9091), protocol: None, mode: Some(s("host")) },
+                Port {
+                    target: 80,
+                    published: Some(8081),
+                    protocol: Some(s("tcp")),
+                    mode: Some(s("ingress")),
+                },
+                Port {
+                    target: 90,
+                    published: Some(9091),
+                    protocol: None,
+                    mode: Some(s("host")),
+                },
             ],
-            secrets: vec![FileReference { source: s("sec"), ..Default::default() }],
+            secrets: vec![FileReference {
+                source: s("sec"),
+                ..Default::default()
+            }],
             volumes: vec![
-                ServiceVolume { kind: s("volume"), source: Some(s("data")), target: s("/data"), ..Default::default() },
+                ServiceVolume {
+                    kind: s("volume"),
+                    source: Some(s("data")),
+                    target: s("/data"),
+                    ..Default::default()
+                },
                 ServiceVolume {
                     kind: s("bind"),
                     source: Some(s("/tmp/conv/s1")),
@@ -229,7 +272,12 @@ mod tests {
                     read_only: true,
                     ..Default::default()
                 },
-                ServiceVolume { kind: s("tmpfs"), target: s("/tmp"), tmpfs_size: Some(1000), ..Default::default() },
+                ServiceVolume {
+                    kind: s("tmpfs"),
+                    target: s("/tmp"),
+                    tmpfs_size: Some(1000),
+                    ..Default::default()
+                },
             ],
             healthcheck: Some(Healthcheck {
                 test: Some(vec![s("CMD-SHELL"), s("true")]),
@@ -237,7 +285,10 @@ mod tests {
                 ..Default::default()
             }),
             deploy: Some(Deploy {
-                update_config: Some(UpdateConfig { delay: Some(s("5s")), ..Default::default() }),
+                update_config: Some(UpdateConfig {
+                    delay: Some(s("5s")),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             cap_add: vec![s("net_admin")],
@@ -284,11 +335,23 @@ mod tests {
         // Not in API 1.44+ (bollard's models); the engine checks names itself.
         want.as_object_mut().unwrap().remove("checkduplicate");
         assert_eq!(spec.networks.len(), 1);
-        assert_eq!(as_daemon_reads(&serde_json::to_value(&spec.networks[0].create).unwrap()), want);
+        assert_eq!(
+            as_daemon_reads(&serde_json::to_value(&spec.networks[0].create).unwrap()),
+            want
+        );
         assert_eq!(spec.secrets.len(), 1);
         let secret = &spec.secrets[0];
-        assert_eq!((secret.key.as_str(), secret.name.as_str(), &secret.data[..]), ("sec", "cvt1_sec_5891b5b5", &b"hello\n"[..]));
-        assert_eq!(secret.labels.get(crate::spec::LABEL_NAMESPACE).map(String::as_str), Some("cvt1"));
+        assert_eq!(
+            (secret.key.as_str(), secret.name.as_str(), &secret.data[..]),
+            ("sec", "cvt1_sec_5891b5b5", &b"hello\n"[..])
+        );
+        assert_eq!(
+            secret
+                .labels
+                .get(crate::spec::LABEL_NAMESPACE)
+                .map(String::as_str),
+            Some("cvt1")
+        );
     }
 
     #[test]
@@ -296,14 +359,23 @@ mod tests {
         let a = convert("shop", &captured_file()).unwrap();
         let b = convert("shop", &captured_file()).unwrap();
         assert_eq!(a, b);
-        assert_eq!(serde_json::to_value(&a.services[0].spec).unwrap(), serde_json::to_value(&b.services[0].spec).unwrap());
+        assert_eq!(
+            serde_json::to_value(&a.services[0].spec).unwrap(),
+            serde_json::to_value(&b.services[0].spec).unwrap()
+        );
     }
 
     #[test]
     fn services_are_sorted_by_name() {
         let mut file = ComposeFile::default();
         for key in ["web", "api", "db"] {
-            file.services.insert(s(key), Service { image: Some(s("x")), ..Default::default() });
+            file.services.insert(
+                s(key),
+                Service {
+                    image: Some(s("x")),
+                    ..Default::default()
+                },
+            );
         }
         let spec = convert("shop", &file).unwrap();
         let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
@@ -316,12 +388,21 @@ mod tests {
     #[test]
     fn every_problem_is_reported_one_per_line() {
         let mut file = ComposeFile::default();
-        file.services.insert(s("web."), Service { image: Some(s("x")), ..Default::default() });
+        file.services.insert(
+            s("web."),
+            Service {
+                image: Some(s("x")),
+                ..Default::default()
+            },
+        );
         file.services.insert(
             s("api"),
             Service {
                 stop_grace_period: Some(s("10x")),
-                secrets: vec![FileReference { source: s("missing"), ..Default::default() }],
+                secrets: vec![FileReference {
+                    source: s("missing"),
+                    ..Default::default()
+                }],
                 ..Default::default()
             },
         );
@@ -339,15 +420,29 @@ mod tests {
     #[test]
     fn bad_stack_names_are_refused_first() {
         let err = convert("-x", &captured_file()).unwrap_err();
-        assert_eq!(err.to_string(), "stack name \"-x\" must start with a letter or a digit");
+        assert_eq!(
+            err.to_string(),
+            "stack name \"-x\" must start with a letter or a digit"
+        );
     }
 
     #[test]
     fn long_stack_and_key_overflow_the_service_name() {
         let mut file = ComposeFile::default();
-        file.services.insert("k".repeat(40), Service { image: Some(s("x")), ..Default::default() });
+        file.services.insert(
+            "k".repeat(40),
+            Service {
+                image: Some(s("x")),
+                ..Default::default()
+            },
+        );
         let err = convert(&"s".repeat(30), &file).unwrap_err();
         assert_eq!(err.problems.len(), 1, "{err}");
-        assert!(err.problems[0].message.starts_with("gives the service name"), "{err}");
+        assert!(
+            err.problems[0]
+                .message
+                .starts_with("gives the service name"),
+            "{err}"
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! neither does voc.
 
 use bollard_stubs::models::{
-    Mount, MountBindOptions, MountTmpfsOptions, MountType, MountVolumeOptions, MountVolumeOptionsDriverConfig,
+    Mount, MountBindOptions, MountTmpfsOptions, MountType, MountVolumeOptions,
+    MountVolumeOptionsDriverConfig,
 };
 use indexmap::IndexMap;
 
@@ -24,7 +25,15 @@ pub(super) fn mounts(
     volumes
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| mount(namespace, v, declared, &format!("{path}.volumes.{i}"), problems))
+        .filter_map(|(i, v)| {
+            mount(
+                namespace,
+                v,
+                declared,
+                &format!("{path}.volumes.{i}"),
+                problems,
+            )
+        })
         .collect()
 }
 
@@ -44,7 +53,10 @@ fn mount(
         ..Default::default()
     };
     let mut incompatible = |options: &str, kind: &str| {
-        problems.push(path, format!("{options} options are incompatible with type {kind}"));
+        problems.push(
+            path,
+            format!("{options} options are incompatible with type {kind}"),
+        );
     };
     match volume.kind.as_str() {
         "volume" | "" => {
@@ -70,17 +82,27 @@ fn mount(
                 (None, true) => key.clone(),
                 (None, false) => namespace.scope(&key),
             });
-            let mut options = MountVolumeOptions { no_copy: volume.volume_nocopy.then_some(true), ..Default::default() };
+            let mut options = MountVolumeOptions {
+                no_copy: volume.volume_nocopy.then_some(true),
+                ..Default::default()
+            };
             if !stack_volume.external {
-                let mut labels: std::collections::HashMap<String, String> =
-                    stack_volume.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let mut labels: std::collections::HashMap<String, String> = stack_volume
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 labels.insert(LABEL_NAMESPACE.to_owned(), namespace.stack().to_owned());
                 options.labels = Some(labels);
                 if stack_volume.driver.is_some() || !stack_volume.driver_opts.is_empty() {
                     options.driver_config = Some(MountVolumeOptionsDriverConfig {
                         name: stack_volume.driver.clone().filter(|d| !d.is_empty()),
                         options: non_empty(
-                            stack_volume.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            stack_volume
+                                .driver_opts
+                                .iter()
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
                         ),
                     });
                 }
@@ -89,9 +111,16 @@ fn mount(
         }
         "bind" | "npipe" => {
             let kind = volume.kind.as_str();
-            result.typ = Some(if kind == "bind" { MountType::BIND } else { MountType::NPIPE });
+            result.typ = Some(if kind == "bind" {
+                MountType::BIND
+            } else {
+                MountType::NPIPE
+            });
             if result.source.is_none() {
-                problems.push(path, format!("invalid {kind} source, source cannot be empty"));
+                problems.push(
+                    path,
+                    format!("invalid {kind} source, source cannot be empty"),
+                );
                 return None;
             }
             if volume.volume_nocopy {
@@ -133,12 +162,17 @@ fn mount(
                 return None;
             }
             if let Some(size) = volume.tmpfs_size {
-                result.tmpfs_options =
-                    Some(MountTmpfsOptions { size_bytes: Some(size).filter(|s| *s != 0), ..Default::default() });
+                result.tmpfs_options = Some(MountTmpfsOptions {
+                    size_bytes: Some(size).filter(|s| *s != 0),
+                    ..Default::default()
+                });
             }
         }
         other => {
-            problems.push(path, format!("has type {other:?}: the type must be volume, bind, tmpfs or npipe"));
+            problems.push(
+                path,
+                format!("has type {other:?}: the type must be volume, bind, tmpfs or npipe"),
+            );
             return None;
         }
     }
@@ -163,7 +197,10 @@ mod tests {
     }
 
     fn stack_labels(extra: &[(&str, &str)]) -> Option<HashMap<String, String>> {
-        let mut labels: HashMap<String, String> = extra.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let mut labels: HashMap<String, String> = extra
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         labels.insert(LABEL_NAMESPACE.into(), "shop".into());
         Some(labels)
     }
@@ -171,15 +208,32 @@ mod tests {
     fn declared() -> IndexMap<String, Volume> {
         let mut map = IndexMap::new();
         map.insert("data".to_owned(), Volume::default());
-        map.insert("named".to_owned(), Volume { name: Some("given".into()), ..Default::default() });
-        map.insert("ext".to_owned(), Volume { external: true, ..Default::default() });
+        map.insert(
+            "named".to_owned(),
+            Volume {
+                name: Some("given".into()),
+                ..Default::default()
+            },
+        );
+        map.insert(
+            "ext".to_owned(),
+            Volume {
+                external: true,
+                ..Default::default()
+            },
+        );
         let mut opts = IndexMap::new();
         opts.insert("type".to_owned(), "tmpfs".to_owned());
         let mut labels = IndexMap::new();
         labels.insert("a".to_owned(), "1".to_owned());
         map.insert(
             "drv".to_owned(),
-            Volume { driver: Some("local".into()), driver_opts: opts, labels, ..Default::default() },
+            Volume {
+                driver: Some("local".into()),
+                driver_opts: opts,
+                labels,
+                ..Default::default()
+            },
         );
         map
     }
@@ -193,12 +247,19 @@ mod tests {
                     target: Some("/data".into()),
                     source: Some("shop_data".into()),
                     typ: Some(MountType::VOLUME),
-                    volume_options: Some(MountVolumeOptions { labels: stack_labels(&[]), ..Default::default() }),
+                    volume_options: Some(MountVolumeOptions {
+                        labels: stack_labels(&[]),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
             ),
             (
-                ServiceVolume { read_only: true, volume_nocopy: true, ..volume("volume", Some("named"), "/n") },
+                ServiceVolume {
+                    read_only: true,
+                    volume_nocopy: true,
+                    ..volume("volume", Some("named"), "/n")
+                },
                 Mount {
                     target: Some("/n".into()),
                     source: Some("given".into()),
@@ -232,7 +293,11 @@ mod tests {
                         labels: stack_labels(&[("a", "1")]),
                         driver_config: Some(MountVolumeOptionsDriverConfig {
                             name: Some("local".into()),
-                            options: Some([("type".to_owned(), "tmpfs".to_owned())].into_iter().collect()),
+                            options: Some(
+                                [("type".to_owned(), "tmpfs".to_owned())]
+                                    .into_iter()
+                                    .collect(),
+                            ),
                         }),
                         ..Default::default()
                     }),
@@ -241,10 +306,18 @@ mod tests {
             ),
             (
                 volume("volume", None, "/anon"),
-                Mount { target: Some("/anon".into()), typ: Some(MountType::VOLUME), ..Default::default() },
+                Mount {
+                    target: Some("/anon".into()),
+                    typ: Some(MountType::VOLUME),
+                    ..Default::default()
+                },
             ),
             (
-                ServiceVolume { read_only: true, consistency: Some("cached".into()), ..volume("bind", Some("/srv"), "/s") },
+                ServiceVolume {
+                    read_only: true,
+                    consistency: Some("cached".into()),
+                    ..volume("bind", Some("/srv"), "/s")
+                },
                 Mount {
                     target: Some("/s".into()),
                     source: Some("/srv".into()),
@@ -255,7 +328,10 @@ mod tests {
                 },
             ),
             (
-                ServiceVolume { bind_propagation: Some("rslave".into()), ..volume("bind", Some("/srv"), "/s") },
+                ServiceVolume {
+                    bind_propagation: Some("rslave".into()),
+                    ..volume("bind", Some("/srv"), "/s")
+                },
                 Mount {
                     target: Some("/s".into()),
                     source: Some("/srv".into()),
@@ -269,19 +345,33 @@ mod tests {
             ),
             (
                 volume("tmpfs", None, "/t"),
-                Mount { target: Some("/t".into()), typ: Some(MountType::TMPFS), ..Default::default() },
-            ),
-            (
-                ServiceVolume { tmpfs_size: Some(1000), ..volume("tmpfs", None, "/t") },
                 Mount {
                     target: Some("/t".into()),
                     typ: Some(MountType::TMPFS),
-                    tmpfs_options: Some(MountTmpfsOptions { size_bytes: Some(1000), ..Default::default() }),
                     ..Default::default()
                 },
             ),
             (
-                volume("npipe", Some(r"\\.\pipe\docker_engine"), r"\\.\pipe\docker_engine"),
+                ServiceVolume {
+                    tmpfs_size: Some(1000),
+                    ..volume("tmpfs", None, "/t")
+                },
+                Mount {
+                    target: Some("/t".into()),
+                    typ: Some(MountType::TMPFS),
+                    tmpfs_options: Some(MountTmpfsOptions {
+                        size_bytes: Some(1000),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            ),
+            (
+                volume(
+                    "npipe",
+                    Some(r"\\.\pipe\docker_engine"),
+                    r"\\.\pipe\docker_engine",
+                ),
                 Mount {
                     target: Some(r"\\.\pipe\docker_engine".into()),
                     source: Some(r"\\.\pipe\docker_engine".into()),
@@ -292,7 +382,13 @@ mod tests {
         ];
         for (input, want) in cases {
             let mut problems = Problems::default();
-            let got = mounts(Namespace::new("shop"), std::slice::from_ref(&input), &declared(), "services.web", &mut problems);
+            let got = mounts(
+                Namespace::new("shop"),
+                std::slice::from_ref(&input),
+                &declared(),
+                "services.web",
+                &mut problems,
+            );
             assert!(problems.is_empty(), "{input:?}: {:?}", problems.list);
             assert_eq!(got, [want], "{input:?}");
         }
@@ -301,28 +397,95 @@ mod tests {
     #[test]
     fn bad_mounts_are_problems() {
         let cases: Vec<(ServiceVolume, &str)> = vec![
-            (volume("volume", Some("nope"), "/x"), "refers to undefined volume \"nope\""),
-            (ServiceVolume { tmpfs_size: Some(1), ..volume("volume", Some("data"), "/x") }, "tmpfs options are incompatible with type volume"),
-            (ServiceVolume { bind_propagation: Some("rshared".into()), ..volume("volume", None, "/x") }, "bind options are incompatible with type volume"),
-            (volume("bind", None, "/x"), "invalid bind source, source cannot be empty"),
-            (ServiceVolume { volume_nocopy: true, ..volume("bind", Some("/a"), "/x") }, "volume options are incompatible with type bind"),
-            (ServiceVolume { tmpfs_size: Some(1), ..volume("bind", Some("/a"), "/x") }, "tmpfs options are incompatible with type bind"),
-            (volume("tmpfs", Some("/a"), "/x"), "invalid tmpfs source, source must be empty"),
-            (ServiceVolume { bind_propagation: Some("rshared".into()), ..volume("tmpfs", None, "/x") }, "bind options are incompatible with type tmpfs"),
-            (ServiceVolume { volume_nocopy: true, ..volume("tmpfs", None, "/x") }, "volume options are incompatible with type tmpfs"),
-            (volume("npipe", None, "/x"), "invalid npipe source, source cannot be empty"),
-            (volume("cluster", Some("c"), "/x"), "has type \"cluster\": the type must be volume, bind, tmpfs or npipe"),
             (
-                ServiceVolume { bind_propagation: Some("sideways".into()), ..volume("bind", Some("/a"), "/x") },
+                volume("volume", Some("nope"), "/x"),
+                "refers to undefined volume \"nope\"",
+            ),
+            (
+                ServiceVolume {
+                    tmpfs_size: Some(1),
+                    ..volume("volume", Some("data"), "/x")
+                },
+                "tmpfs options are incompatible with type volume",
+            ),
+            (
+                ServiceVolume {
+                    bind_propagation: Some("rshared".into()),
+                    ..volume("volume", None, "/x")
+                },
+                "bind options are incompatible with type volume",
+            ),
+            (
+                volume("bind", None, "/x"),
+                "invalid bind source, source cannot be empty",
+            ),
+            (
+                ServiceVolume {
+                    volume_nocopy: true,
+                    ..volume("bind", Some("/a"), "/x")
+                },
+                "volume options are incompatible with type bind",
+            ),
+            (
+                ServiceVolume {
+                    tmpfs_size: Some(1),
+                    ..volume("bind", Some("/a"), "/x")
+                },
+                "tmpfs options are incompatible with type bind",
+            ),
+            (
+                volume("tmpfs", Some("/a"), "/x"),
+                "invalid tmpfs source, source must be empty",
+            ),
+            (
+                ServiceVolume {
+                    bind_propagation: Some("rshared".into()),
+                    ..volume("tmpfs", None, "/x")
+                },
+                "bind options are incompatible with type tmpfs",
+            ),
+            (
+                ServiceVolume {
+                    volume_nocopy: true,
+                    ..volume("tmpfs", None, "/x")
+                },
+                "volume options are incompatible with type tmpfs",
+            ),
+            (
+                volume("npipe", None, "/x"),
+                "invalid npipe source, source cannot be empty",
+            ),
+            (
+                volume("cluster", Some("c"), "/x"),
+                "has type \"cluster\": the type must be volume, bind, tmpfs or npipe",
+            ),
+            (
+                ServiceVolume {
+                    bind_propagation: Some("sideways".into()),
+                    ..volume("bind", Some("/a"), "/x")
+                },
                 "must be one of private, rprivate, shared, rshared, slave, rslave, not \"sideways\"",
             ),
         ];
         for (input, want) in cases {
             let mut problems = Problems::default();
-            mounts(Namespace::new("shop"), &[volume("tmpfs", None, "/ok"), input.clone()], &declared(), "services.web", &mut problems);
+            mounts(
+                Namespace::new("shop"),
+                &[volume("tmpfs", None, "/ok"), input.clone()],
+                &declared(),
+                "services.web",
+                &mut problems,
+            );
             let got: Vec<&str> = problems.list.iter().map(|p| p.message.as_str()).collect();
             assert_eq!(got, [want], "{input:?}");
-            assert!(problems.list[0].location.path.starts_with("services.web.volumes.1"), "{:?}", problems.list[0].location.path);
+            assert!(
+                problems.list[0]
+                    .location
+                    .path
+                    .starts_with("services.web.volumes.1"),
+                "{:?}",
+                problems.list[0].location.path
+            );
         }
     }
 }

@@ -54,9 +54,14 @@ pub fn stack_name_problem(stack: &str) -> Option<String> {
         return Some("the stack name is empty".to_owned());
     };
     if !first.is_ascii_alphanumeric() {
-        return Some(format!("stack name {stack:?} must start with a letter or a digit"));
+        return Some(format!(
+            "stack name {stack:?} must start with a letter or a digit"
+        ));
     }
-    if let Some(bad) = stack.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+    if let Some(bad) = stack
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
         return Some(format!(
             "stack name {stack:?} contains {bad:?}: only letters, digits, '-' and '_' are allowed"
         ));
@@ -80,7 +85,9 @@ pub fn is_dns_label(name: &str) -> bool {
     name.len() <= MAX_DNS_LABEL
         && first.is_ascii_alphanumeric()
         && last.is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
 }
 
 /// Whether the daemon accepts `name` for a secret or a config.
@@ -92,7 +99,9 @@ pub fn is_file_object_name(name: &str) -> bool {
     name.len() <= MAX_FILE_OBJECT_NAME
         && first.is_ascii_alphanumeric()
         && last.is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// What a secret's or config's content hash covers: everything the daemon
@@ -135,7 +144,11 @@ pub fn content_hash(content: &HashedContent<'_>) -> String {
         }
     }
     let digest = hasher.finalize();
-    digest.iter().take(HASH_LEN / 2).map(|b| format!("{b:02x}")).collect()
+    digest
+        .iter()
+        .take(HASH_LEN / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `<stack>_<key>_<hash>`, with `<stack>_<key>` cut so the whole name fits
@@ -157,22 +170,47 @@ mod tests {
 
     #[test]
     fn stack_names() {
-        let ok = ["a", "shop", "Shop", "my-stack", "my_stack", "a-", "0", &"a".repeat(61)];
+        let ok = [
+            "a",
+            "shop",
+            "Shop",
+            "my-stack",
+            "my_stack",
+            "a-",
+            "0",
+            &"a".repeat(61),
+        ];
         for name in ok {
             assert_eq!(stack_name_problem(name), None, "{name}");
         }
         let bad = [
             ("", "the stack name is empty"),
-            ("-a", "stack name \"-a\" must start with a letter or a digit"),
-            ("_a", "stack name \"_a\" must start with a letter or a digit"),
-            ("a.b", "stack name \"a.b\" contains '.': only letters, digits, '-' and '_' are allowed"),
-            ("a b", "stack name \"a b\" contains ' ': only letters, digits, '-' and '_' are allowed"),
+            (
+                "-a",
+                "stack name \"-a\" must start with a letter or a digit",
+            ),
+            (
+                "_a",
+                "stack name \"_a\" must start with a letter or a digit",
+            ),
+            (
+                "a.b",
+                "stack name \"a.b\" contains '.': only letters, digits, '-' and '_' are allowed",
+            ),
+            (
+                "a b",
+                "stack name \"a b\" contains ' ': only letters, digits, '-' and '_' are allowed",
+            ),
             ("é", "stack name \"é\" must start with a letter or a digit"),
         ];
         for (name, want) in bad {
             assert_eq!(stack_name_problem(name).as_deref(), Some(want), "{name}");
         }
-        assert!(stack_name_problem(&"a".repeat(62)).unwrap().contains("at most 61"));
+        assert!(
+            stack_name_problem(&"a".repeat(62))
+                .unwrap()
+                .contains("at most 61")
+        );
     }
 
     #[test]
@@ -219,19 +257,39 @@ mod tests {
     #[test]
     fn content_hash_is_plain_sha256_without_drivers() {
         // printf 'hello\n' | sha256sum
-        let hash = content_hash(&HashedContent { data: b"hello\n", ..Default::default() });
+        let hash = content_hash(&HashedContent {
+            data: b"hello\n",
+            ..Default::default()
+        });
         assert_eq!(hash, "5891b5b5");
     }
 
     #[test]
     fn content_hash_covers_everything_that_cannot_be_updated() {
-        let base = HashedContent { data: b"x", ..Default::default() };
+        let base = HashedContent {
+            data: b"x",
+            ..Default::default()
+        };
         let variants = [
             HashedContent { data: b"y", ..base },
-            HashedContent { template_driver: Some("golang"), ..base },
-            HashedContent { driver: Some("vault"), ..base },
-            HashedContent { driver: Some("vault"), driver_opts: &[("a", "1")], ..base },
-            HashedContent { driver: Some("vault"), driver_opts: &[("a", "2")], ..base },
+            HashedContent {
+                template_driver: Some("golang"),
+                ..base
+            },
+            HashedContent {
+                driver: Some("vault"),
+                ..base
+            },
+            HashedContent {
+                driver: Some("vault"),
+                driver_opts: &[("a", "1")],
+                ..base
+            },
+            HashedContent {
+                driver: Some("vault"),
+                driver_opts: &[("a", "2")],
+                ..base
+            },
         ];
         let mut seen = vec![content_hash(&base)];
         for v in &variants {
@@ -240,8 +298,16 @@ mod tests {
             assert!(!seen.contains(&h), "{v:?}");
             seen.push(h);
         }
-        let a = content_hash(&HashedContent { driver: Some("d"), driver_opts: &[("a", "1"), ("b", "2")], ..base });
-        let b = content_hash(&HashedContent { driver: Some("d"), driver_opts: &[("b", "2"), ("a", "1")], ..base });
+        let a = content_hash(&HashedContent {
+            driver: Some("d"),
+            driver_opts: &[("a", "1"), ("b", "2")],
+            ..base
+        });
+        let b = content_hash(&HashedContent {
+            driver: Some("d"),
+            driver_opts: &[("b", "2"), ("a", "1")],
+            ..base
+        });
         assert_eq!(a, b, "driver_opts order must not matter");
     }
 

@@ -27,7 +27,9 @@ fn service_network_keys(service: &Service) -> Vec<&str> {
 /// else `<stack>_<key>`.
 fn network_name(namespace: Namespace<'_>, key: &str, network: Option<&Network>) -> String {
     match network {
-        Some(Network { name: Some(name), .. }) if !name.is_empty() => name.clone(),
+        Some(Network {
+            name: Some(name), ..
+        }) if !name.is_empty() => name.clone(),
         Some(Network { external: true, .. }) => key.to_owned(),
         _ => namespace.scope(key),
     }
@@ -55,7 +57,10 @@ pub(super) fn attachments(
     for network_key in service_network_keys(service) {
         let declared = file.networks.get(network_key);
         if declared.is_none() && network_key != DEFAULT_NETWORK {
-            problems.push(format!("{path}.networks.{network_key}"), format!("refers to undefined network {network_key:?}"));
+            problems.push(
+                format!("{path}.networks.{network_key}"),
+                format!("refers to undefined network {network_key:?}"),
+            );
             continue;
         }
         let target = network_name(namespace, network_key, declared);
@@ -69,7 +74,11 @@ pub(super) fn attachments(
         if is_user_defined(&target) {
             aliases.push(key.to_owned());
         }
-        out.push(NetworkAttachmentConfig { target: Some(target), aliases: non_empty(aliases), driver_opts: None });
+        out.push(NetworkAttachmentConfig {
+            target: Some(target),
+            aliases: non_empty(aliases),
+            driver_opts: None,
+        });
     }
     // Stable, like the CLI's sort.
     out.sort_by(|a, b| a.target.cmp(&b.target));
@@ -78,8 +87,16 @@ pub(super) fn attachments(
 
 /// The networks the stack's services use, sorted by name, external ones
 /// included (marked so) for the engine to check.
-pub(super) fn networks(namespace: Namespace<'_>, file: &ComposeFile, problems: &mut Problems) -> Vec<NetworkObject> {
-    let used: BTreeSet<&str> = file.services.values().flat_map(service_network_keys).collect();
+pub(super) fn networks(
+    namespace: Namespace<'_>,
+    file: &ComposeFile,
+    problems: &mut Problems,
+) -> Vec<NetworkObject> {
+    let used: BTreeSet<&str> = file
+        .services
+        .values()
+        .flat_map(service_network_keys)
+        .collect();
     let mut out: Vec<NetworkObject> = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     for key in used {
@@ -92,7 +109,10 @@ pub(super) fn networks(namespace: Namespace<'_>, file: &ComposeFile, problems: &
         let name = network_name(namespace, key, Some(&network));
         let path = format!("networks.{key}");
         if let Some(other) = seen.insert(name.clone(), key.to_owned()) {
-            problems.push(&path, format!("gets the same name {name:?} as network {other:?}"));
+            problems.push(
+                &path,
+                format!("gets the same name {name:?} as network {other:?}"),
+            );
             continue;
         }
         if network.external {
@@ -100,11 +120,18 @@ pub(super) fn networks(namespace: Namespace<'_>, file: &ComposeFile, problems: &
                 key: key.to_owned(),
                 name: name.clone(),
                 external: true,
-                create: NetworkCreateRequest { name, ..Default::default() },
+                create: NetworkCreateRequest {
+                    name,
+                    ..Default::default()
+                },
             });
             continue;
         }
-        let driver = network.driver.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| DEFAULT_DRIVER.to_owned());
+        let driver = network
+            .driver
+            .clone()
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| DEFAULT_DRIVER.to_owned());
         if driver == DEFAULT_DRIVER && !names::is_dns_label(&name) {
             problems.push(
                 &path,
@@ -116,7 +143,11 @@ pub(super) fn networks(namespace: Namespace<'_>, file: &ComposeFile, problems: &
             );
             continue;
         }
-        let mut labels: HashMap<String, String> = network.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut labels: HashMap<String, String> = network
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         labels.insert(LABEL_NAMESPACE.to_owned(), namespace.stack().to_owned());
         let ipam = network.ipam.as_ref().and_then(|ipam| {
             let driver = ipam.driver.clone().filter(|d| !d.is_empty());
@@ -128,7 +159,10 @@ pub(super) fn networks(namespace: Namespace<'_>, file: &ComposeFile, problems: &
                 config: non_empty(
                     ipam.subnets
                         .iter()
-                        .map(|subnet| IpamConfig { subnet: non_empty(subnet.clone()), ..Default::default() })
+                        .map(|subnet| IpamConfig {
+                            subnet: non_empty(subnet.clone()),
+                            ..Default::default()
+                        })
                         .collect(),
                 ),
                 options: None,
@@ -144,7 +178,13 @@ pub(super) fn networks(namespace: Namespace<'_>, file: &ComposeFile, problems: &
                 internal: Some(network.internal),
                 attachable: Some(network.attachable),
                 ipam,
-                options: non_empty(network.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                options: non_empty(
+                    network
+                        .driver_opts
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
                 labels: Some(labels),
                 ..Default::default()
             },
@@ -172,19 +212,31 @@ mod tests {
                 ((*k).to_owned(), options)
             })
             .collect();
-        Service { networks: Some(map), ..Default::default() }
+        Service {
+            networks: Some(map),
+            ..Default::default()
+        }
     }
 
     fn stack_labels(extra: &[(&str, &str)]) -> Option<HashMap<String, String>> {
-        let mut labels: HashMap<String, String> = extra.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let mut labels: HashMap<String, String> = extra
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         labels.insert(LABEL_NAMESPACE.into(), "shop".into());
         Some(labels)
     }
 
     fn file_with(services: Vec<(&str, Service)>, networks: Vec<(&str, Network)>) -> ComposeFile {
         ComposeFile {
-            services: services.into_iter().map(|(k, s)| (k.to_owned(), s)).collect(),
-            networks: networks.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
+            services: services
+                .into_iter()
+                .map(|(k, s)| (k.to_owned(), s))
+                .collect(),
+            networks: networks
+                .into_iter()
+                .map(|(k, n)| (k.to_owned(), n))
+                .collect(),
             ..Default::default()
         }
     }
@@ -193,7 +245,14 @@ mod tests {
     fn services_without_networks_use_the_default_network() {
         let file = file_with(vec![("web", Service::default())], vec![]);
         let mut problems = Problems::default();
-        let got = attachments(Namespace::new("shop"), "web", &file.services["web"], &file, "services.web", &mut problems);
+        let got = attachments(
+            Namespace::new("shop"),
+            "web",
+            &file.services["web"],
+            &file,
+            "services.web",
+            &mut problems,
+        );
         assert_eq!(
             got,
             [NetworkAttachmentConfig {
@@ -225,26 +284,65 @@ mod tests {
     #[test]
     fn attachments_are_sorted_with_aliases_and_the_service_key() {
         let file = file_with(
-            vec![("web", service_on(&[("zeta", &["z1", "z2"]), ("alpha", &[]), ("outside", &[]), ("host", &[])]))],
+            vec![(
+                "web",
+                service_on(&[
+                    ("zeta", &["z1", "z2"]),
+                    ("alpha", &[]),
+                    ("outside", &[]),
+                    ("host", &[]),
+                ]),
+            )],
             vec![
                 ("zeta", Network::default()),
-                ("alpha", Network { name: Some("explicit".into()), ..Default::default() }),
-                ("outside", Network { external: true, ..Default::default() }),
-                ("host", Network { external: true, name: Some("host".into()), ..Default::default() }),
+                (
+                    "alpha",
+                    Network {
+                        name: Some("explicit".into()),
+                        ..Default::default()
+                    },
+                ),
+                (
+                    "outside",
+                    Network {
+                        external: true,
+                        ..Default::default()
+                    },
+                ),
+                (
+                    "host",
+                    Network {
+                        external: true,
+                        name: Some("host".into()),
+                        ..Default::default()
+                    },
+                ),
             ],
         );
         let mut problems = Problems::default();
-        let got = attachments(Namespace::new("shop"), "web", &file.services["web"], &file, "services.web", &mut problems);
+        let got = attachments(
+            Namespace::new("shop"),
+            "web",
+            &file.services["web"],
+            &file,
+            "services.web",
+            &mut problems,
+        );
         assert!(problems.is_empty());
-        let got: Vec<(String, Option<Vec<String>>)> =
-            got.into_iter().map(|a| (a.target.unwrap(), a.aliases)).collect();
+        let got: Vec<(String, Option<Vec<String>>)> = got
+            .into_iter()
+            .map(|a| (a.target.unwrap(), a.aliases))
+            .collect();
         assert_eq!(
             got,
             [
                 ("explicit".into(), Some(vec!["web".into()])),
                 ("host".into(), None),
                 ("outside".into(), Some(vec!["web".into()])),
-                ("shop_zeta".into(), Some(vec!["z1".into(), "z2".into(), "web".into()])),
+                (
+                    "shop_zeta".into(),
+                    Some(vec!["z1".into(), "z2".into(), "web".into()])
+                ),
             ]
         );
     }
@@ -256,7 +354,10 @@ mod tests {
         let mut labels = IndexMap::new();
         labels.insert("team".to_owned(), "a".to_owned());
         let file = file_with(
-            vec![("web", service_on(&[("back", &[]), ("ext", &[])])), ("db", service_on(&[("back", &[])]))],
+            vec![
+                ("web", service_on(&[("back", &[]), ("ext", &[])])),
+                ("db", service_on(&[("back", &[])])),
+            ],
             vec![
                 (
                     "back",
@@ -266,12 +367,22 @@ mod tests {
                         internal: true,
                         attachable: true,
                         labels,
-                        ipam: Some(ModelIpam { driver: None, subnets: vec!["10.9.0.0/24".into()] }),
+                        ipam: Some(ModelIpam {
+                            driver: None,
+                            subnets: vec!["10.9.0.0/24".into()],
+                        }),
                         ..Default::default()
                     },
                 ),
                 ("unused", Network::default()),
-                ("ext", Network { external: true, name: Some("shared".into()), ..Default::default() }),
+                (
+                    "ext",
+                    Network {
+                        external: true,
+                        name: Some("shared".into()),
+                        ..Default::default()
+                    },
+                ),
             ],
         );
         let mut problems = Problems::default();
@@ -284,7 +395,10 @@ mod tests {
                 key: "ext".into(),
                 name: "shared".into(),
                 external: true,
-                create: NetworkCreateRequest { name: "shared".into(), ..Default::default() },
+                create: NetworkCreateRequest {
+                    name: "shared".into(),
+                    ..Default::default()
+                },
             }
         );
         assert_eq!(
@@ -296,10 +410,17 @@ mod tests {
                 attachable: Some(true),
                 ipam: Some(Ipam {
                     driver: None,
-                    config: Some(vec![IpamConfig { subnet: Some("10.9.0.0/24".into()), ..Default::default() }]),
+                    config: Some(vec![IpamConfig {
+                        subnet: Some("10.9.0.0/24".into()),
+                        ..Default::default()
+                    }]),
                     options: None,
                 }),
-                options: Some([("encrypted".to_owned(), "true".to_owned())].into_iter().collect()),
+                options: Some(
+                    [("encrypted".to_owned(), "true".to_owned())]
+                        .into_iter()
+                        .collect()
+                ),
                 labels: stack_labels(&[("team", "a")]),
                 ..Default::default()
             }
@@ -312,14 +433,27 @@ mod tests {
             (None, None),
             (Some(ModelIpam::default()), None),
             (
-                Some(ModelIpam { driver: Some("default".into()), subnets: vec![] }),
-                Some(Ipam { driver: Some("default".into()), config: None, options: None }),
+                Some(ModelIpam {
+                    driver: Some("default".into()),
+                    subnets: vec![],
+                }),
+                Some(Ipam {
+                    driver: Some("default".into()),
+                    config: None,
+                    options: None,
+                }),
             ),
         ];
         for (ipam, want) in cases {
             let file = file_with(
                 vec![("web", service_on(&[("n", &[])]))],
-                vec![("n", Network { ipam: ipam.clone(), ..Default::default() })],
+                vec![(
+                    "n",
+                    Network {
+                        ipam: ipam.clone(),
+                        ..Default::default()
+                    },
+                )],
             );
             let mut problems = Problems::default();
             let nets = networks(Namespace::new("shop"), &file, &mut problems);
@@ -331,20 +465,58 @@ mod tests {
     fn bad_networks_are_problems() {
         let long = "n".repeat(60);
         let file = file_with(
-            vec![("web", service_on(&[("nope", &[]), (long.as_str(), &[]), ("a", &[]), ("b", &[])]))],
+            vec![(
+                "web",
+                service_on(&[("nope", &[]), (long.as_str(), &[]), ("a", &[]), ("b", &[])]),
+            )],
             vec![
                 (long.as_str(), Network::default()),
-                ("a", Network { name: Some("same".into()), ..Default::default() }),
-                ("b", Network { name: Some("same".into()), ..Default::default() }),
+                (
+                    "a",
+                    Network {
+                        name: Some("same".into()),
+                        ..Default::default()
+                    },
+                ),
+                (
+                    "b",
+                    Network {
+                        name: Some("same".into()),
+                        ..Default::default()
+                    },
+                ),
             ],
         );
         let mut problems = Problems::default();
-        attachments(Namespace::new("shop"), "web", &file.services["web"], &file, "services.web", &mut problems);
+        attachments(
+            Namespace::new("shop"),
+            "web",
+            &file.services["web"],
+            &file,
+            "services.web",
+            &mut problems,
+        );
         networks(Namespace::new("shop"), &file, &mut problems);
-        let got: Vec<String> = problems.list.iter().map(|p| format!("{} {}", p.location.path, p.message)).collect();
+        let got: Vec<String> = problems
+            .list
+            .iter()
+            .map(|p| format!("{} {}", p.location.path, p.message))
+            .collect();
         assert_eq!(got.len(), 3, "{got:?}");
-        assert_eq!(got[0], "services.web.networks.nope refers to undefined network \"nope\"");
-        assert_eq!(got[1], "networks.b gets the same name \"same\" as network \"a\"");
-        assert!(got[2].starts_with(&format!("networks.{long} gives the network name \"shop_{long}\"")), "{}", got[2]);
+        assert_eq!(
+            got[0],
+            "services.web.networks.nope refers to undefined network \"nope\""
+        );
+        assert_eq!(
+            got[1],
+            "networks.b gets the same name \"same\" as network \"a\""
+        );
+        assert!(
+            got[2].starts_with(&format!(
+                "networks.{long} gives the network name \"shop_{long}\""
+            )),
+            "{}",
+            got[2]
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! `Limits` and `Reservations` only when written).
 
 use bollard_stubs::models::{
-    GenericResourcesInner, GenericResourcesInnerDiscreteResourceSpec, Limit, ResourceObject, TaskSpecResources,
+    GenericResourcesInner, GenericResourcesInnerDiscreteResourceSpec, Limit, ResourceObject,
+    TaskSpecResources,
 };
 
 use super::{Problems, non_empty};
@@ -17,9 +18,13 @@ const NANOS_PER_CPU: i128 = 1_000_000_000;
 /// nano-CPU is refused rather than rounded.
 pub fn parse_cpus(value: &str) -> Result<i64, String> {
     let (num, den) = parse_rational(value).ok_or_else(|| format!("invalid CPU count {value:?}"))?;
-    let scaled = num.checked_mul(NANOS_PER_CPU).ok_or_else(|| format!("CPU count {value:?} is too large"))?;
+    let scaled = num
+        .checked_mul(NANOS_PER_CPU)
+        .ok_or_else(|| format!("CPU count {value:?} is too large"))?;
     if scaled % den != 0 {
-        return Err(format!("CPU count {value:?} is too precise: the unit is 0.000000001 CPU"));
+        return Err(format!(
+            "CPU count {value:?} is too precise: the unit is 0.000000001 CPU"
+        ));
     }
     i64::try_from(scaled / den).map_err(|_| format!("CPU count {value:?} is too large"))
 }
@@ -48,18 +53,27 @@ fn parse_rational(value: &str) -> Option<(i128, i128)> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let mut num: i128 = 0;
     for b in int_part.bytes().chain(frac_part.bytes()) {
         num = num.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
     }
-    let scale = i128::try_from(frac_part.len()).ok()?.checked_sub(exponent)?;
+    let scale = i128::try_from(frac_part.len())
+        .ok()?
+        .checked_sub(exponent)?;
     let (num, den) = if scale >= 0 {
         (num, 10i128.checked_pow(u32::try_from(scale).ok()?)?)
     } else {
-        (num.checked_mul(10i128.checked_pow(u32::try_from(-scale).ok()?)?)?, 1)
+        (
+            num.checked_mul(10i128.checked_pow(u32::try_from(-scale).ok()?)?)?,
+            1,
+        )
     };
     Some((if negative { -num } else { num }, den))
 }
@@ -73,7 +87,11 @@ fn parse_int(s: &str) -> Option<i128> {
 }
 
 /// `deploy.resources` as the task's `Resources`; `path` is the service's.
-pub(super) fn resources(source: &Resources, path: &str, problems: &mut Problems) -> TaskSpecResources {
+pub(super) fn resources(
+    source: &Resources,
+    path: &str,
+    problems: &mut Problems,
+) -> TaskSpecResources {
     let mut cpus = |value: &Option<String>, field: &str| -> Option<i64> {
         let value = value.as_deref().filter(|v| !v.is_empty())?;
         match parse_cpus(value) {
@@ -106,7 +124,11 @@ pub(super) fn resources(source: &Resources, path: &str, problems: &mut Problems)
                 .collect(),
         ),
     });
-    TaskSpecResources { limits, reservations, ..Default::default() }
+    TaskSpecResources {
+        limits,
+        reservations,
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
@@ -133,7 +155,9 @@ mod tests {
         for (input, want) in ok {
             assert_eq!(parse_cpus(input), Ok(*want), "{input}");
         }
-        for input in ["", ".", "a", "1.2.3", "1e", "1/0", "0x10", " 1", "1 ", "--1", "1/2/3", "e3"] {
+        for input in [
+            "", ".", "a", "1.2.3", "1e", "1/0", "0x10", " 1", "1 ", "--1", "1/2/3", "e3",
+        ] {
             assert!(parse_cpus(input).is_err(), "{input:?} should be refused");
         }
         assert_eq!(
@@ -146,14 +170,25 @@ mod tests {
     #[test]
     fn resources_keep_the_clis_shape() {
         let mut problems = Problems::default();
-        assert_eq!(resources(&Resources::default(), "services.web", &mut problems), TaskSpecResources::default());
+        assert_eq!(
+            resources(&Resources::default(), "services.web", &mut problems),
+            TaskSpecResources::default()
+        );
 
         let source = Resources {
-            limits: Some(ResourceLimit { cpus: Some("0.5".into()), memory: Some(1 << 20), pids: Some(10), ..Default::default() }),
+            limits: Some(ResourceLimit {
+                cpus: Some("0.5".into()),
+                memory: Some(1 << 20),
+                pids: Some(10),
+                ..Default::default()
+            }),
             reservations: Some(ResourceLimit {
                 cpus: Some("0.25".into()),
                 memory: Some(0),
-                generic_resources: vec![GenericResource { kind: "gpu".into(), value: 2 }],
+                generic_resources: vec![GenericResource {
+                    kind: "gpu".into(),
+                    value: 2,
+                }],
                 ..Default::default()
             }),
         };
@@ -162,7 +197,11 @@ mod tests {
         assert_eq!(
             got,
             TaskSpecResources {
-                limits: Some(Limit { nano_cpus: Some(500_000_000), memory_bytes: Some(1 << 20), pids: Some(10) }),
+                limits: Some(Limit {
+                    nano_cpus: Some(500_000_000),
+                    memory_bytes: Some(1 << 20),
+                    pids: Some(10)
+                }),
                 reservations: Some(ResourceObject {
                     nano_cpus: Some(250_000_000),
                     memory_bytes: None,
@@ -179,7 +218,10 @@ mod tests {
         );
 
         // An empty block is still sent, as an empty object.
-        let empty_limits = Resources { limits: Some(ResourceLimit::default()), reservations: None };
+        let empty_limits = Resources {
+            limits: Some(ResourceLimit::default()),
+            reservations: None,
+        };
         let got = resources(&empty_limits, "services.web", &mut problems);
         assert_eq!(got.limits, Some(Limit::default()));
     }
@@ -188,11 +230,21 @@ mod tests {
     fn bad_cpu_counts_name_the_field() {
         let mut problems = Problems::default();
         let source = Resources {
-            limits: Some(ResourceLimit { cpus: Some("lots".into()), ..Default::default() }),
-            reservations: Some(ResourceLimit { cpus: Some("1e-10".into()), ..Default::default() }),
+            limits: Some(ResourceLimit {
+                cpus: Some("lots".into()),
+                ..Default::default()
+            }),
+            reservations: Some(ResourceLimit {
+                cpus: Some("1e-10".into()),
+                ..Default::default()
+            }),
         };
         resources(&source, "services.web", &mut problems);
-        let got: Vec<String> = problems.list.iter().map(|p| format!("{} {}", p.location.path, p.message)).collect();
+        let got: Vec<String> = problems
+            .list
+            .iter()
+            .map(|p| format!("{} {}", p.location.path, p.message))
+            .collect();
         assert_eq!(
             got,
             [

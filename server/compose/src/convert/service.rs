@@ -6,10 +6,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use bollard_stubs::models::{
     EndpointPortConfig, EndpointSpec, HealthConfig, ResourcesUlimits, ServiceSpec, ServiceSpecMode,
-    ServiceSpecModeReplicated, ServiceSpecModeReplicatedJob, ServiceSpecRollbackConfig, ServiceSpecUpdateConfig,
-    TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecDnsConfig, TaskSpecContainerSpecPrivileges,
-    TaskSpecContainerSpecPrivilegesCredentialSpec, TaskSpecLogDriver, TaskSpecPlacement, TaskSpecPlacementPreferences,
-    TaskSpecPlacementSpread, TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
+    ServiceSpecModeReplicated, ServiceSpecModeReplicatedJob, ServiceSpecRollbackConfig,
+    ServiceSpecUpdateConfig, TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecDnsConfig,
+    TaskSpecContainerSpecPrivileges, TaskSpecContainerSpecPrivilegesCredentialSpec,
+    TaskSpecLogDriver, TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread,
+    TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 use indexmap::IndexMap;
 
@@ -45,7 +46,10 @@ pub(super) fn service(
     let image = match service.image.as_deref() {
         Some(image) if !image.is_empty() => image.to_owned(),
         _ => {
-            problems.push(&path, "has no image: every service of a stack needs `image`");
+            problems.push(
+                &path,
+                "has no image: every service of a stack needs `image`",
+            );
             String::new()
         }
     };
@@ -63,18 +67,35 @@ pub(super) fn service(
     };
 
     let mut container = container_spec(namespace, service, &image, file, names, &path, problems);
-    container.stop_grace_period = duration(&service.stop_grace_period, "stop_grace_period", problems);
-    container.health_check = service.healthcheck.as_ref().map(|h| healthcheck(h, &|v, f, p| duration(v, f, p), problems));
+    container.stop_grace_period =
+        duration(&service.stop_grace_period, "stop_grace_period", problems);
+    container.health_check = service
+        .healthcheck
+        .as_ref()
+        .map(|h| healthcheck(h, &|v, f, p| duration(v, f, p), problems));
 
     let task_template = TaskSpec {
         container_spec: Some(container),
         resources: Some(resources::resources(&deploy.resources, &path, problems)),
-        restart_policy: restart_policy(service.restart.as_deref(), deploy.restart_policy.as_ref(), &path, &|v, f, p| duration(v, f, p), problems),
+        restart_policy: restart_policy(
+            service.restart.as_deref(),
+            deploy.restart_policy.as_ref(),
+            &path,
+            &|v, f, p| duration(v, f, p),
+            problems,
+        ),
         placement: Some(placement(&deploy)),
-        networks: non_empty(network::attachments(namespace, key, service, file, &path, problems)),
+        networks: non_empty(network::attachments(
+            namespace, key, service, file, &path, problems,
+        )),
         log_driver: service.logging.as_ref().map(|l| TaskSpecLogDriver {
             name: l.driver.clone().filter(|d| !d.is_empty()),
-            options: non_empty(l.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            options: non_empty(
+                l.options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
         }),
         force_update: Some(0),
         ..Default::default()
@@ -90,39 +111,79 @@ pub(super) fn service(
         task_template: Some(task_template),
         mode: mode(&deploy, &path, problems),
         update_config: deploy.update_config.as_ref().map(|u| {
-            let c = update_config(u, "deploy.update_config", &|v, f, p| duration(v, f, p), problems);
+            let c = update_config(
+                u,
+                "deploy.update_config",
+                &|v, f, p| duration(v, f, p),
+                problems,
+            );
             ServiceSpecUpdateConfig {
                 parallelism: c.parallelism,
                 delay: c.delay,
                 failure_action: c.failure_action.as_deref().and_then(|a| {
-                    parse_enum(a, "continue, pause, rollback", format!("{path}.deploy.update_config.failure_action"), problems)
+                    parse_enum(
+                        a,
+                        "continue, pause, rollback",
+                        format!("{path}.deploy.update_config.failure_action"),
+                        problems,
+                    )
                 }),
                 monitor: c.monitor,
                 max_failure_ratio: c.max_failure_ratio,
                 order: c.order.as_deref().and_then(|o| {
-                    parse_enum(o, "start-first, stop-first", format!("{path}.deploy.update_config.order"), problems)
+                    parse_enum(
+                        o,
+                        "start-first, stop-first",
+                        format!("{path}.deploy.update_config.order"),
+                        problems,
+                    )
                 }),
             }
         }),
         rollback_config: deploy.rollback_config.as_ref().map(|u| {
-            let c = update_config(u, "deploy.rollback_config", &|v, f, p| duration(v, f, p), problems);
+            let c = update_config(
+                u,
+                "deploy.rollback_config",
+                &|v, f, p| duration(v, f, p),
+                problems,
+            );
             ServiceSpecRollbackConfig {
                 parallelism: c.parallelism,
                 delay: c.delay,
                 failure_action: c.failure_action.as_deref().and_then(|a| {
-                    parse_enum(a, "continue, pause", format!("{path}.deploy.rollback_config.failure_action"), problems)
+                    parse_enum(
+                        a,
+                        "continue, pause",
+                        format!("{path}.deploy.rollback_config.failure_action"),
+                        problems,
+                    )
                 }),
                 monitor: c.monitor,
                 max_failure_ratio: c.max_failure_ratio,
                 order: c.order.as_deref().and_then(|o| {
-                    parse_enum(o, "start-first, stop-first", format!("{path}.deploy.rollback_config.order"), problems)
+                    parse_enum(
+                        o,
+                        "start-first, stop-first",
+                        format!("{path}.deploy.rollback_config.order"),
+                        problems,
+                    )
                 }),
             }
         }),
         networks: None,
-        endpoint_spec: Some(endpoint_spec(deploy.endpoint_mode.as_deref(), &service.ports, &path, problems)),
+        endpoint_spec: Some(endpoint_spec(
+            deploy.endpoint_mode.as_deref(),
+            &service.ports,
+            &path,
+            problems,
+        )),
     };
-    (problems.list.len() == before).then(|| ServiceObject { key: key.to_owned(), name, image, spec })
+    (problems.list.len() == before).then(|| ServiceObject {
+        key: key.to_owned(),
+        name,
+        image,
+        spec,
+    })
 }
 
 /// Parses a duration field, recording a problem at `<service>.<field>`.
@@ -141,7 +202,9 @@ fn container_spec(
     labels.insert(LABEL_NAMESPACE.to_owned(), namespace.stack().to_owned());
     let (cap_add, cap_drop) = effective_capabilities(&service.cap_add, &service.cap_drop);
     let credential = service.credential_spec.as_ref();
-    let credential_config = credential.and_then(|c| c.config.as_deref()).filter(|c| !c.is_empty());
+    let credential_config = credential
+        .and_then(|c| c.config.as_deref())
+        .filter(|c| !c.is_empty());
     TaskSpecContainerSpec {
         image: non_empty(image.to_owned()),
         labels: Some(labels),
@@ -158,15 +221,41 @@ fn container_spec(
         tty: service.tty.then_some(true),
         open_stdin: service.stdin_open.then_some(true),
         read_only: service.read_only.then_some(true),
-        mounts: non_empty(mount::mounts(namespace, &service.volumes, &file.volumes, path, problems)),
+        mounts: non_empty(mount::mounts(
+            namespace,
+            &service.volumes,
+            &file.volumes,
+            path,
+            problems,
+        )),
         stop_signal: service.stop_signal.clone().and_then(non_empty),
         hosts: non_empty(extra_hosts(&service.extra_hosts)),
         dns_config: dns_config(service),
-        secrets: non_empty(file_object::secret_references(&service.secrets, names, path, problems)),
-        configs: non_empty(file_object::config_references(&service.configs, credential_config, names, path, problems)),
-        isolation: service.isolation.as_deref().filter(|i| !i.is_empty()).and_then(|i| {
-            parse_enum(i, "default, process, hyperv", format!("{path}.isolation"), problems)
-        }),
+        secrets: non_empty(file_object::secret_references(
+            &service.secrets,
+            names,
+            path,
+            problems,
+        )),
+        configs: non_empty(file_object::config_references(
+            &service.configs,
+            credential_config,
+            names,
+            path,
+            problems,
+        )),
+        isolation: service
+            .isolation
+            .as_deref()
+            .filter(|i| !i.is_empty())
+            .and_then(|i| {
+                parse_enum(
+                    i,
+                    "default, process, hyperv",
+                    format!("{path}.isolation"),
+                    problems,
+                )
+            }),
         init: service.init,
         sysctls: non_empty(to_hash_map(&service.sysctls)),
         capability_add: non_empty(cap_add),
@@ -177,7 +266,11 @@ fn container_spec(
                 .iter()
                 .collect::<std::collections::BTreeMap<_, _>>()
                 .into_iter()
-                .map(|(name, u)| ResourcesUlimits { name: Some(name.clone()), soft: Some(u.soft), hard: Some(u.hard) })
+                .map(|(name, u)| ResourcesUlimits {
+                    name: Some(name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
                 .collect(),
         ),
         ..Default::default()
@@ -234,14 +327,26 @@ fn effective_capabilities(add: &[String], drop: &[String]) -> (Vec<String>, Vec<
             .iter()
             .map(|c| {
                 let c = c.trim().to_uppercase();
-                if c == ALL || c == RESET || c.starts_with("CAP_") { c } else { format!("CAP_{c}") }
+                if c == ALL || c == RESET || c.starts_with("CAP_") {
+                    c
+                } else {
+                    format!("CAP_{c}")
+                }
             })
             .collect();
-        if set.contains(ALL) { [ALL.to_owned()].into_iter().collect() } else { set }
+        if set.contains(ALL) {
+            [ALL.to_owned()].into_iter().collect()
+        } else {
+            set
+        }
     };
     let add = normalise(add);
     let drop = normalise(drop);
-    let cap_drop = drop.iter().filter(|c| !add.contains(*c) && *c != RESET).cloned().collect();
+    let cap_drop = drop
+        .iter()
+        .filter(|c| !add.contains(*c) && *c != RESET)
+        .cloned()
+        .collect();
     let cap_add = add.into_iter().filter(|c| c != RESET).collect();
     (cap_add, cap_drop)
 }
@@ -255,18 +360,25 @@ fn credential_spec(
     let spec = service.credential_spec.as_ref()?;
     let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let (config, file, registry) = (set(&spec.config), set(&spec.file), set(&spec.registry));
-    let given: Vec<&str> = [("Config", &config), ("File", &file), ("Registry", &registry)]
-        .into_iter()
-        .filter(|(_, v)| v.is_some())
-        .map(|(n, _)| n)
-        .collect();
+    let given: Vec<&str> = [
+        ("Config", &config),
+        ("File", &file),
+        ("Registry", &registry),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(n, _)| n)
+    .collect();
     match given.len() {
         0 => return None,
         1 => {}
         _ => {
             problems.push(
                 format!("{path}.credential_spec"),
-                format!("sets {}: only one of config, file and registry may be given", given.join(" and ")),
+                format!(
+                    "sets {}: only one of config, file and registry may be given",
+                    given.join(" and ")
+                ),
             );
             return None;
         }
@@ -277,21 +389,43 @@ fn credential_spec(
         Some(key) => Some(names.config_name(&key)?.to_owned()),
         None => None,
     };
-    Some(TaskSpecContainerSpecPrivilegesCredentialSpec { config, file, registry })
+    Some(TaskSpecContainerSpecPrivilegesCredentialSpec {
+        config,
+        file,
+        registry,
+    })
 }
 
-fn healthcheck(h: &Healthcheck, duration: &DurationField<'_>, problems: &mut Problems) -> HealthConfig {
+fn healthcheck(
+    h: &Healthcheck,
+    duration: &DurationField<'_>,
+    problems: &mut Problems,
+) -> HealthConfig {
     if h.test.as_deref() == Some(&["NONE".to_owned()][..]) {
-        return HealthConfig { test: Some(vec!["NONE".to_owned()]), ..Default::default() };
+        return HealthConfig {
+            test: Some(vec!["NONE".to_owned()]),
+            ..Default::default()
+        };
     }
     let nonzero = |v: Option<i64>| v.filter(|d| *d != 0);
     HealthConfig {
         test: h.test.clone().and_then(non_empty),
         interval: nonzero(duration(&h.interval, "healthcheck.interval", problems)),
         timeout: nonzero(duration(&h.timeout, "healthcheck.timeout", problems)),
-        retries: h.retries.filter(|r| *r != 0).map(|r| i64::try_from(r).unwrap_or(i64::MAX)),
-        start_period: nonzero(duration(&h.start_period, "healthcheck.start_period", problems)),
-        start_interval: nonzero(duration(&h.start_interval, "healthcheck.start_interval", problems)),
+        retries: h
+            .retries
+            .filter(|r| *r != 0)
+            .map(|r| i64::try_from(r).unwrap_or(i64::MAX)),
+        start_period: nonzero(duration(
+            &h.start_period,
+            "healthcheck.start_period",
+            problems,
+        )),
+        start_interval: nonzero(duration(
+            &h.start_interval,
+            "healthcheck.start_interval",
+            problems,
+        )),
     }
 }
 
@@ -308,9 +442,18 @@ fn restart_policy(
 ) -> Option<TaskSpecRestartPolicy> {
     if let Some(p) = policy {
         return Some(TaskSpecRestartPolicy {
-            condition: p.condition.as_deref().filter(|c| !c.is_empty()).and_then(|c| {
-                parse_enum(c, "none, on-failure, any", format!("{path}.deploy.restart_policy.condition"), problems)
-            }),
+            condition: p
+                .condition
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .and_then(|c| {
+                    parse_enum(
+                        c,
+                        "none, on-failure, any",
+                        format!("{path}.deploy.restart_policy.condition"),
+                        problems,
+                    )
+                }),
             delay: duration(&p.delay, "deploy.restart_policy.delay", problems),
             max_attempts: p.max_attempts.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
             window: duration(&p.window, "deploy.restart_policy.window", problems),
@@ -329,17 +472,26 @@ fn restart_policy(
         match count.parse::<i64>() {
             // The CLI would send a negative count as a huge unsigned one.
             Ok(n) if n < 0 => {
-                problems.push(field, format!("{legacy:?}: the maximum retry count cannot be negative"));
+                problems.push(
+                    field,
+                    format!("{legacy:?}: the maximum retry count cannot be negative"),
+                );
                 return None;
             }
             Ok(n) => n,
             Err(_) => {
-                problems.push(field, format!("{legacy:?}: the maximum retry count must be an integer"));
+                problems.push(
+                    field,
+                    format!("{legacy:?}: the maximum retry count must be an integer"),
+                );
                 return None;
             }
         }
     };
-    let policy = |condition| TaskSpecRestartPolicy { condition: Some(condition), ..Default::default() };
+    let policy = |condition| TaskSpecRestartPolicy {
+        condition: Some(condition),
+        ..Default::default()
+    };
     match name {
         "no" => None,
         // The CLI drops a count given to these.
@@ -366,24 +518,35 @@ fn placement(deploy: &Deploy) -> TaskSpecPlacement {
             p.preferences
                 .iter()
                 .map(|spread| TaskSpecPlacementPreferences {
-                    spread: Some(TaskSpecPlacementSpread { spread_descriptor: non_empty(spread.clone()) }),
+                    spread: Some(TaskSpecPlacementSpread {
+                        spread_descriptor: non_empty(spread.clone()),
+                    }),
                 })
                 .collect(),
         ),
-        max_replicas: p.max_replicas_per_node.filter(|m| *m != 0).map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
+        max_replicas: p
+            .max_replicas_per_node
+            .filter(|m| *m != 0)
+            .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
         platforms: None,
     }
 }
 
 fn mode(deploy: &Deploy, path: &str, problems: &mut Problems) -> Option<ServiceSpecMode> {
-    let replicas = deploy.replicas.map(|r| i64::try_from(r).unwrap_or(i64::MAX));
+    let replicas = deploy
+        .replicas
+        .map(|r| i64::try_from(r).unwrap_or(i64::MAX));
     let mode = deploy.mode.as_deref().unwrap_or("");
     Some(match mode {
-        "replicated" | "" => {
-            ServiceSpecMode { replicated: Some(ServiceSpecModeReplicated { replicas }), ..Default::default() }
-        }
+        "replicated" | "" => ServiceSpecMode {
+            replicated: Some(ServiceSpecModeReplicated { replicas }),
+            ..Default::default()
+        },
         "replicated-job" => ServiceSpecMode {
-            replicated_job: Some(ServiceSpecModeReplicatedJob { max_concurrent: replicas, total_completions: replicas }),
+            replicated_job: Some(ServiceSpecModeReplicatedJob {
+                max_concurrent: replicas,
+                total_completions: replicas,
+            }),
             ..Default::default()
         },
         "global" | "global-job" => {
@@ -395,15 +558,23 @@ fn mode(deploy: &Deploy, path: &str, problems: &mut Problems) -> Option<ServiceS
                 return None;
             }
             if mode == "global" {
-                ServiceSpecMode { global: Some(HashMap::new()), ..Default::default() }
+                ServiceSpecMode {
+                    global: Some(HashMap::new()),
+                    ..Default::default()
+                }
             } else {
-                ServiceSpecMode { global_job: Some(HashMap::new()), ..Default::default() }
+                ServiceSpecMode {
+                    global_job: Some(HashMap::new()),
+                    ..Default::default()
+                }
             }
         }
         other => {
             problems.push(
                 format!("{path}.deploy.mode"),
-                format!("must be one of replicated, global, replicated-job, global-job, not {other:?}"),
+                format!(
+                    "must be one of replicated, global, replicated-job, global-job, not {other:?}"
+                ),
             );
             return None;
         }
@@ -421,10 +592,18 @@ struct UpdateFields {
 }
 
 /// `field` is `deploy.update_config` or `deploy.rollback_config`.
-fn update_config(u: &UpdateConfig, field: &str, duration: &DurationField<'_>, problems: &mut Problems) -> UpdateFields {
+fn update_config(
+    u: &UpdateConfig,
+    field: &str,
+    duration: &DurationField<'_>,
+    problems: &mut Problems,
+) -> UpdateFields {
     UpdateFields {
         // The CLI sends 1 when the block exists without `parallelism`.
-        parallelism: Some(u.parallelism.map_or(1, |p| i64::try_from(p).unwrap_or(i64::MAX))),
+        parallelism: Some(
+            u.parallelism
+                .map_or(1, |p| i64::try_from(p).unwrap_or(i64::MAX)),
+        ),
         delay: duration(&u.delay, &format!("{field}.delay"), problems).filter(|d| *d != 0),
         failure_action: u.failure_action.clone().filter(|a| !a.is_empty()),
         monitor: duration(&u.monitor, &format!("{field}.monitor"), problems).filter(|d| *d != 0),
@@ -434,28 +613,55 @@ fn update_config(u: &UpdateConfig, field: &str, duration: &DurationField<'_>, pr
     }
 }
 
-fn endpoint_spec(mode: Option<&str>, ports: &[Port], path: &str, problems: &mut Problems) -> EndpointSpec {
+fn endpoint_spec(
+    mode: Option<&str>,
+    ports: &[Port],
+    path: &str,
+    problems: &mut Problems,
+) -> EndpointSpec {
     let mut converted: Vec<EndpointPortConfig> = ports
         .iter()
         .enumerate()
         .map(|(i, p)| EndpointPortConfig {
             name: None,
-            protocol: p.protocol.as_deref().filter(|v| !v.is_empty()).and_then(|v| {
-                parse_enum(v, "tcp, udp, sctp", format!("{path}.ports.{i}.protocol"), problems)
-            }),
+            protocol: p
+                .protocol
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .and_then(|v| {
+                    parse_enum(
+                        v,
+                        "tcp, udp, sctp",
+                        format!("{path}.ports.{i}.protocol"),
+                        problems,
+                    )
+                }),
             target_port: Some(i64::from(p.target)).filter(|t| *t != 0),
             published_port: p.published.map(i64::from).filter(|t| *t != 0),
             publish_mode: p.mode.as_deref().filter(|v| !v.is_empty()).and_then(|v| {
-                parse_enum(v, "ingress, host", format!("{path}.ports.{i}.mode"), problems)
+                parse_enum(
+                    v,
+                    "ingress, host",
+                    format!("{path}.ports.{i}.mode"),
+                    problems,
+                )
             }),
         })
         .collect();
     // Stable sort by published port only, as docker/cli v28 does.
     converted.sort_by_key(|p| p.published_port.unwrap_or(0));
     EndpointSpec {
-        mode: mode.map(str::to_lowercase).filter(|m| !m.is_empty()).and_then(|m| {
-            parse_enum(&m, "vip, dnsrr", format!("{path}.deploy.endpoint_mode"), problems)
-        }),
+        mode: mode
+            .map(str::to_lowercase)
+            .filter(|m| !m.is_empty())
+            .and_then(|m| {
+                parse_enum(
+                    &m,
+                    "vip, dnsrr",
+                    format!("{path}.deploy.endpoint_mode"),
+                    problems,
+                )
+            }),
         ports: non_empty(converted),
     }
 }
@@ -481,9 +687,14 @@ mod tests {
 
     #[test]
     fn extra_hosts_become_ip_then_host() {
-        let hosts: Vec<String> =
-            ["db:10.0.0.2", "v6:::1", "nocolon", "two:1.2.3.4"].iter().map(|s| (*s).to_owned()).collect();
-        assert_eq!(extra_hosts(&hosts), ["10.0.0.2 db", "::1 v6", "1.2.3.4 two"]);
+        let hosts: Vec<String> = ["db:10.0.0.2", "v6:::1", "nocolon", "two:1.2.3.4"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(
+            extra_hosts(&hosts),
+            ["10.0.0.2 db", "::1 v6", "1.2.3.4 two"]
+        );
     }
 
     #[test]
@@ -492,9 +703,24 @@ mod tests {
         type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], &'a [&'a str]);
         let cases: &[Case] = &[
             (&[], &[], &[], &[]),
-            (&["net_admin", "CAP_SYS_TIME", " chown "], &[], &["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_TIME"], &[]),
-            (&["net_admin", "NET_ADMIN"], &["mknod"], &["CAP_NET_ADMIN"], &["CAP_MKNOD"]),
-            (&["net_admin"], &["NET_ADMIN", "chown"], &["CAP_NET_ADMIN"], &["CAP_CHOWN"]),
+            (
+                &["net_admin", "CAP_SYS_TIME", " chown "],
+                &[],
+                &["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_TIME"],
+                &[],
+            ),
+            (
+                &["net_admin", "NET_ADMIN"],
+                &["mknod"],
+                &["CAP_NET_ADMIN"],
+                &["CAP_MKNOD"],
+            ),
+            (
+                &["net_admin"],
+                &["NET_ADMIN", "chown"],
+                &["CAP_NET_ADMIN"],
+                &["CAP_CHOWN"],
+            ),
             (&["all", "chown"], &["chown"], &["ALL"], &["CAP_CHOWN"]),
             (&[], &["ALL", "chown"], &[], &["ALL"]),
             (&["ALL"], &["ALL"], &["ALL"], &[]),
@@ -528,19 +754,47 @@ mod tests {
         ];
         for (legacy, want) in cases {
             let mut problems = Problems::default();
-            let got = restart_policy(Some(legacy), None, "services.web", &no_durations, &mut problems);
+            let got = restart_policy(
+                Some(legacy),
+                None,
+                "services.web",
+                &no_durations,
+                &mut problems,
+            );
             assert!(problems.is_empty(), "{legacy}: {:?}", problems.list);
-            let want = want.map(|(c, m)| TaskSpecRestartPolicy { condition: Some(c), max_attempts: m, ..Default::default() });
+            let want = want.map(|(c, m)| TaskSpecRestartPolicy {
+                condition: Some(c),
+                max_attempts: m,
+                ..Default::default()
+            });
             assert_eq!(got, want, "{legacy}");
         }
         for (legacy, message) in [
-            ("sometimes", "has unknown policy \"sometimes\": it must be one of no, always, on-failure, unless-stopped"),
-            ("on-failure:x", "\"on-failure:x\": the maximum retry count must be an integer"),
-            ("on-failure:-1", "\"on-failure:-1\": the maximum retry count cannot be negative"),
+            (
+                "sometimes",
+                "has unknown policy \"sometimes\": it must be one of no, always, on-failure, unless-stopped",
+            ),
+            (
+                "on-failure:x",
+                "\"on-failure:x\": the maximum retry count must be an integer",
+            ),
+            (
+                "on-failure:-1",
+                "\"on-failure:-1\": the maximum retry count cannot be negative",
+            ),
             (":3", "\":3\" has no policy before the colon"),
         ] {
             let mut problems = Problems::default();
-            assert_eq!(restart_policy(Some(legacy), None, "services.web", &no_durations, &mut problems), None);
+            assert_eq!(
+                restart_policy(
+                    Some(legacy),
+                    None,
+                    "services.web",
+                    &no_durations,
+                    &mut problems
+                ),
+                None
+            );
             assert_eq!(problems.list[0].message, message, "{legacy}");
             assert_eq!(problems.list[0].location.path, "services.web.restart");
         }
@@ -555,7 +809,13 @@ mod tests {
             window: Some("1m".into()),
         };
         let mut problems = Problems::default();
-        let got = restart_policy(Some("always"), Some(&policy), "services.web", &no_durations, &mut problems);
+        let got = restart_policy(
+            Some("always"),
+            Some(&policy),
+            "services.web",
+            &no_durations,
+            &mut problems,
+        );
         assert_eq!(
             got,
             Some(TaskSpecRestartPolicy {
@@ -565,7 +825,13 @@ mod tests {
                 window: Some(60_000_000_000),
             })
         );
-        let empty = restart_policy(None, Some(&RestartPolicy::default()), "services.web", &no_durations, &mut problems);
+        let empty = restart_policy(
+            None,
+            Some(&RestartPolicy::default()),
+            "services.web",
+            &no_durations,
+            &mut problems,
+        );
         assert_eq!(empty, Some(TaskSpecRestartPolicy::default()));
     }
 
@@ -576,33 +842,64 @@ mod tests {
             replicas,
             ..Default::default()
         };
-        let replicated = |r| ServiceSpecMode { replicated: Some(ServiceSpecModeReplicated { replicas: r }), ..Default::default() };
+        let replicated = |r| ServiceSpecMode {
+            replicated: Some(ServiceSpecModeReplicated { replicas: r }),
+            ..Default::default()
+        };
         let cases = [
             (deploy(None, None), replicated(None)),
             (deploy(None, Some(3)), replicated(Some(3))),
             (deploy(Some("replicated"), Some(0)), replicated(Some(0))),
-            (deploy(Some("global"), None), ServiceSpecMode { global: Some(HashMap::new()), ..Default::default() }),
-            (deploy(Some("global-job"), None), ServiceSpecMode { global_job: Some(HashMap::new()), ..Default::default() }),
+            (
+                deploy(Some("global"), None),
+                ServiceSpecMode {
+                    global: Some(HashMap::new()),
+                    ..Default::default()
+                },
+            ),
+            (
+                deploy(Some("global-job"), None),
+                ServiceSpecMode {
+                    global_job: Some(HashMap::new()),
+                    ..Default::default()
+                },
+            ),
             (
                 deploy(Some("replicated-job"), Some(2)),
                 ServiceSpecMode {
-                    replicated_job: Some(ServiceSpecModeReplicatedJob { max_concurrent: Some(2), total_completions: Some(2) }),
+                    replicated_job: Some(ServiceSpecModeReplicatedJob {
+                        max_concurrent: Some(2),
+                        total_completions: Some(2),
+                    }),
                     ..Default::default()
                 },
             ),
             (
                 deploy(Some("replicated-job"), None),
-                ServiceSpecMode { replicated_job: Some(ServiceSpecModeReplicatedJob::default()), ..Default::default() },
+                ServiceSpecMode {
+                    replicated_job: Some(ServiceSpecModeReplicatedJob::default()),
+                    ..Default::default()
+                },
             ),
         ];
         for (input, want) in cases {
             let mut problems = Problems::default();
-            assert_eq!(mode(&input, "services.web", &mut problems), Some(want), "{input:?}");
+            assert_eq!(
+                mode(&input, "services.web", &mut problems),
+                Some(want),
+                "{input:?}"
+            );
             assert!(problems.is_empty());
         }
         for (input, path) in [
-            (deploy(Some("global"), Some(1)), "services.web.deploy.replicas"),
-            (deploy(Some("global-job"), Some(1)), "services.web.deploy.replicas"),
+            (
+                deploy(Some("global"), Some(1)),
+                "services.web.deploy.replicas",
+            ),
+            (
+                deploy(Some("global-job"), Some(1)),
+                "services.web.deploy.replicas",
+            ),
             (deploy(Some("daemonset"), None), "services.web.deploy.mode"),
         ] {
             let mut problems = Problems::default();
@@ -613,7 +910,9 @@ mod tests {
 
     #[test]
     fn ports_sort_by_published_port_only_and_keep_what_was_written() {
-        use bollard_stubs::models::{EndpointPortConfigProtocolEnum as P, EndpointPortConfigPublishModeEnum as M};
+        use bollard_stubs::models::{
+            EndpointPortConfigProtocolEnum as P, EndpointPortConfigPublishModeEnum as M,
+        };
         let port = |target, published, protocol: Option<&str>, mode: Option<&str>| Port {
             target,
             published,
@@ -646,16 +945,29 @@ mod tests {
             ]
         );
         let spec = endpoint_spec(Some("DNSRR"), &[], "services.web", &mut problems);
-        assert_eq!(spec, EndpointSpec { mode: Some(bollard_stubs::models::EndpointSpecModeEnum::DNSRR), ports: None });
+        assert_eq!(
+            spec,
+            EndpointSpec {
+                mode: Some(bollard_stubs::models::EndpointSpecModeEnum::DNSRR),
+                ports: None
+            }
+        );
     }
 
     #[test]
     fn healthchecks_convert_like_the_cli() {
         let mut problems = Problems::default();
-        let disabled = Healthcheck { test: Some(vec!["NONE".into()]), interval: Some("1s".into()), ..Default::default() };
+        let disabled = Healthcheck {
+            test: Some(vec!["NONE".into()]),
+            interval: Some("1s".into()),
+            ..Default::default()
+        };
         assert_eq!(
             healthcheck(&disabled, &no_durations, &mut problems),
-            HealthConfig { test: Some(vec!["NONE".into()]), ..Default::default() }
+            HealthConfig {
+                test: Some(vec!["NONE".into()]),
+                ..Default::default()
+            }
         );
         let full = Healthcheck {
             test: Some(vec!["CMD-SHELL".into(), "true".into()]),
@@ -676,16 +988,27 @@ mod tests {
                 start_interval: Some(2_000_000_000),
             }
         );
-        assert_eq!(healthcheck(&Healthcheck::default(), &no_durations, &mut problems), HealthConfig::default());
+        assert_eq!(
+            healthcheck(&Healthcheck::default(), &no_durations, &mut problems),
+            HealthConfig::default()
+        );
     }
 
     #[test]
     fn update_configs_default_parallelism_to_one() {
         let mut problems = Problems::default();
-        let got = update_config(&UpdateConfig::default(), "deploy.update_config", &no_durations, &mut problems);
+        let got = update_config(
+            &UpdateConfig::default(),
+            "deploy.update_config",
+            &no_durations,
+            &mut problems,
+        );
         assert_eq!(got.parallelism, Some(1));
         assert_eq!(got.max_failure_ratio, Some(0.0));
-        assert_eq!((got.delay, got.monitor, got.failure_action, got.order), (None, None, None, None));
+        assert_eq!(
+            (got.delay, got.monitor, got.failure_action, got.order),
+            (None, None, None, None)
+        );
         let set = UpdateConfig {
             parallelism: Some(0),
             delay: Some("5s".into()),
@@ -696,7 +1019,10 @@ mod tests {
         };
         let got = update_config(&set, "deploy.update_config", &no_durations, &mut problems);
         assert_eq!(got.parallelism, Some(0));
-        assert_eq!((got.delay, got.monitor), (Some(5_000_000_000), Some(30_000_000_000)));
+        assert_eq!(
+            (got.delay, got.monitor),
+            (Some(5_000_000_000), Some(30_000_000_000))
+        );
         assert_eq!(got.failure_action.as_deref(), Some("rollback"));
         assert_eq!(got.order.as_deref(), Some("start-first"));
     }
