@@ -657,31 +657,40 @@ fn remove_stack(guard: &StackGuard, external: &[String]) -> Result<()> {
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
     guard.remove()?;
-    volumes.extend(list(&["volume", "ls", "-q", "--filter", &filter])?);
-    volumes.retain(|v| !external.contains(v));
-    // A volume stays busy until its container is gone: retry for a while.
+    // A node still preparing a task when its service went away may create
+    // the container (and its volumes) a moment later: keep removing until
+    // two checks a second apart find nothing.
     let start = std::time::Instant::now();
-    loop {
+    let mut quiet_checks = 0;
+    while quiet_checks < 2 {
+        let ids = list(&["ps", "-aq", "--filter", &filter])?;
+        if !ids.is_empty() {
+            let _ = docker(
+                ["rm", "-f", "-v"]
+                    .into_iter()
+                    .chain(ids.iter().map(String::as_str)),
+            );
+        }
+        volumes.extend(list(&["volume", "ls", "-q", "--filter", &filter])?);
+        volumes.retain(|v| !external.contains(v));
+        // A volume stays busy until its container is gone.
         volumes.retain(|v| {
             docker(["volume", "inspect", v]).is_ok() && docker(["volume", "rm", "-f", v]).is_err()
         });
-        if volumes.is_empty() {
-            return Ok(());
+        quiet_checks = if ids.is_empty() && volumes.is_empty() {
+            quiet_checks + 1
+        } else {
+            0
+        };
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            bail!(
+                "volumes or containers of stack {} left behind: {volumes:?} {ids:?}",
+                guard.name
+            );
         }
-        if start.elapsed() > std::time::Duration::from_secs(20) {
-            bail!("volumes of stack {} left behind: {volumes:?}", guard.name);
-        }
-        let _ = list(&["ps", "-aq", "--filter", &filter]).map(|ids| {
-            if !ids.is_empty() {
-                let _ = docker(
-                    ["rm", "-f", "-v"]
-                        .into_iter()
-                        .chain(ids.iter().map(String::as_str)),
-                );
-            }
-        });
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
+    Ok(())
 }
 
 /// Who deploys a corpus file.

@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use voc::compose::StackSpec;
 use voc::engine::{
-    DeployEvent, DeployOptions, DeployReport, Engine, Error, ObjectKind, ServiceAction,
+    DeployEvent, DeployOptions, DeployReport, Engine, Error, ObjectKind, ResolveImage,
+    ServiceAction,
 };
-use voc_tests::{BASE_IMAGE, StackGuard, require_engine, unique_name};
+use voc_tests::{BASE_IMAGE, OPEN_REGISTRY, StackGuard, docker, require_engine, unique_name};
 
 use crate::engine_fixture::{
     compose, deploy, detached, engine, file_object, reference, service_version, sleeper, spec,
@@ -205,6 +206,48 @@ async fn an_unchanged_batch_reads_the_swarm_once_and_sends_nothing_else() {
     expected.push(format!("POST /services/{id}/update"));
     expected.sort();
     assert_eq!(proxy.take(), expected, "a batch with one changed service");
+}
+
+#[tokio::test]
+async fn an_unchanged_batch_that_resolves_digests_asks_once_per_image() {
+    require_engine();
+    let image = format!("{OPEN_REGISTRY}/voc-e2e/{}:1", unique_name("shared"));
+    docker(["tag", BASE_IMAGE, &image]).unwrap();
+    // Another test may push the same base layer at this moment; a second
+    // try finds it there.
+    let pushed = (0..3).find_map(|_| docker(["push", &image]).ok());
+    let _ = docker(["image", "rm", &image]);
+    pushed.unwrap_or_else(|| panic!("pushing {image}"));
+    let (mut specs, _guards) = stacks("digest", 3);
+    let mut file = compose(vec![("web", sleeper()), ("api", sleeper())]);
+    for service in file.services.values_mut() {
+        service.image = Some(image.clone());
+    }
+    for stack in &mut specs {
+        *stack = spec(&stack.name, &file);
+    }
+    let always = DeployOptions {
+        resolve_image: ResolveImage::Always,
+        ..detached()
+    };
+    let proxy = RecordingProxy::start();
+    let engine = proxy.engine().await;
+    deploy_batch(&engine, &specs, &always).await;
+    proxy.take();
+
+    let (results, _) = deploy_batch(&engine, &specs, &always).await;
+    for result in results {
+        let report = result.unwrap();
+        assert!(report.is_noop(), "{report:?}");
+        assert!(report.services[0].image.contains("@sha256:"), "{report:?}");
+    }
+    let requests = proxy.take();
+    let asked: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("GET /distribution/"))
+        .collect();
+    assert_eq!(asked.len(), 1, "{requests:?}");
+    assert_eq!(requests.len(), 6, "{requests:?}");
 }
 
 #[tokio::test]

@@ -17,4 +17,5 @@ mod engine_remove;
 mod engine_resolve;
 mod engine_tls;
 mod loader_parity;
+mod runner;
 mod validate;

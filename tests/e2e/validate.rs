@@ -124,7 +124,7 @@ fn every_problem_of_a_broken_repo_is_printed_at_once_with_file_and_line() {
     let output = validate(dir.path(), &[]);
     let out = stdout(&output);
     let expected = [
-        "api/Dockerfile-x: image \"x\" has no image-x.json (add image-x.json beside Dockerfile-x with at least a \"tag\" (how the image is named and where it is pushed))",
+        "api/Dockerfile-x: image \"x\" has no image-x.json (add image-x.json beside Dockerfile-x with at least a \"tag\")",
         "cycle/stack-a.json:2: dependency cycle: a -> b -> a (remove one of these dependencies: stacks in a cycle can never be deployed)",
         "cycle/stack-b.json:2: dependency cycle: b -> a -> b (remove one of these dependencies: stacks in a cycle can never be deployed)",
         "shop/docker-compose-shop.yml:6: services.web.deploy.replicas must be an integer",

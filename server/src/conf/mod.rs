@@ -9,22 +9,23 @@
 //! - [`image`]: `image-<name>.json`, how an image is built and where it is
 //!   pushed.
 //! - [`walk`]: [`read_conf`], which walks a checkout, pairs the files by
-//!   name and checks everything, with the help of [`stack`] (a stack's
-//!   settings and Compose file), [`dependency`] (`dependsOn` across
-//!   stacks), [`definition`] (stack definitions), [`name`] (the naming
-//!   rule), [`json`] (JSON files with the line of every value),
-//!   [`repo_path`] and [`suggest`] ("did you mean").
+//!   name and checks everything, with the help of [`definition`] (stack
+//!   definitions), [`name`] (the naming rule) and private modules: `stack`
+//!   (a stack's settings and Compose file), `dependency` (`dependsOn`
+//!   across stacks), `json` (JSON files with the line of every value),
+//!   `repo_path` (paths relative to the root, links out of it) and
+//!   `suggest` ("did you mean").
 
 pub mod definition;
-pub mod dependency;
+mod dependency;
 pub mod error;
 pub mod image;
-pub mod json;
+mod json;
 pub mod model;
 pub mod name;
-pub mod repo_path;
-pub mod stack;
-pub mod suggest;
+mod repo_path;
+mod stack;
+mod suggest;
 pub mod walk;
 
 pub use error::{Error, Result};
@@ -33,4 +34,5 @@ pub use model::{
     Conf, ConfProblem, ConfReport, DefinitionEntry, DefinitionMeta, ImageEntry, RepoPath,
     StackConfig, StackEntry, Subject,
 };
+pub use name::{NameError, check_name};
 pub use walk::{ReadOptions, read_conf, read_conf_with};

@@ -26,7 +26,7 @@ use super::definition::{DEFINITIONS_FOLDER, read_definition};
 use super::dependency::{DependencyNode, check_dependencies};
 use super::error::Error;
 use super::image::{BuildArg, ImageConfig};
-use super::json::{JsonDocument, child, expected_names};
+use super::json::{JsonDocument, child, expected_names, quoted_list};
 use super::model::{
     ConfProblem, ConfReport, ImageEntry, RepoPath, StackConfig, StackEntry, Subject,
 };
@@ -266,7 +266,11 @@ struct StackFiles<'a> {
     compose_files: &'a [RepoPath],
     settings_file: Option<&'a RepoPath>,
     settings: Option<StackSettings>,
+    /// The first Compose file, checked.
     compose: Option<ComposeCheck>,
+    /// Its own problems (not yet `dependsOn` across stacks).
+    problems: Vec<ConfProblem>,
+    warnings: Vec<ConfProblem>,
 }
 
 fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut ConfReport) {
@@ -275,87 +279,13 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
         .keys()
         .chain(found.stack_settings.keys())
         .collect();
-    let none: Vec<RepoPath> = Vec::new();
-    let mut stacks: BTreeMap<String, StackFiles<'_>> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for name in names {
-        let subject = Subject::Stack(name.clone());
-        let mut stack_problems = Vec::new();
-        let compose_files = found.compose_files.get(name).unwrap_or(&none);
-        let settings_files = found.stack_settings.get(name).unwrap_or(&none);
-        stack_problems.extend(name_problems(
-            "stack",
-            name,
-            &[
-                ("Compose files", compose_files),
-                ("settings files", settings_files),
-            ],
-        ));
-        let settings_file = settings_files.first();
-        let settings = settings_file.and_then(|file| match read_repo_file(root, file) {
-            Ok(text) => Some(read_settings(&text, file, name)),
-            Err(problem) => {
-                stack_problems.push(problem);
-                None
-            }
-        });
-        let config = settings
-            .as_ref()
-            .map(|s| s.config.clone())
-            .unwrap_or_default();
-        if let Some(settings) = &settings {
-            stack_problems.extend(settings.problems.iter().cloned());
-            if let Some(file) = settings_file {
-                stack_problems.extend(check_references(file, settings, found, options));
-            }
-        }
-        if compose_files.is_empty()
-            && let Some(file) = settings_file
-        {
-            let folder = file.rsplit_once('/').map_or("", |(folder, _)| folder);
-            let compose = if folder.is_empty() {
-                format!("docker-compose-{name}.yml")
-            } else {
-                format!("{folder}/docker-compose-{name}.yml")
-            };
-            stack_problems.push(
-                ConfProblem::new(
-                    file,
-                    format!("stack \"{name}\" has settings but no Compose file"),
-                )
-                .with_hint(format!("add {compose}, or remove {file}")),
-            );
-        }
-        let mut variables = options.variables.clone();
-        variables.extend(config.variables.clone());
-        let mut compose = None;
-        for file in compose_files {
-            let check = match read_repo_file(root, file) {
-                Ok(_) => check_compose(root, file, &variables),
-                Err(problem) => ComposeCheck {
-                    problems: vec![problem],
-                    ..ComposeCheck::default()
-                },
-            };
-            stack_problems.extend(check.problems.iter().cloned());
-            report.warnings.extend(
-                check
-                    .warnings
-                    .iter()
-                    .map(|w| w.clone().about(subject.clone())),
-            );
-            compose.get_or_insert(check);
-        }
-        problems.extend(stack_problems.into_iter().map(|p| p.about(subject.clone())));
-        stacks.insert(
-            name.clone(),
-            StackFiles {
-                compose_files,
-                settings_file,
-                settings,
-                compose,
-            },
-        );
+    let mut stacks: BTreeMap<String, StackFiles<'_>> = names
+        .into_iter()
+        .map(|name| (name.clone(), read_stack(root, name, found, options)))
+        .collect();
+    for stack in stacks.values_mut() {
+        report.problems.append(&mut stack.problems);
+        report.warnings.append(&mut stack.warnings);
     }
 
     let default_config = StackConfig::default();
@@ -376,7 +306,7 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
             (name.clone(), node)
         })
         .collect();
-    problems.extend(check_dependencies(&nodes));
+    report.problems.extend(check_dependencies(&nodes));
 
     for (name, stack) in stacks {
         let subject = Subject::Stack(name.clone());
@@ -385,10 +315,7 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
             report.conf.invalid_stacks.insert(name);
             continue;
         };
-        if problems
-            .iter()
-            .any(|p| p.subject.as_ref() == Some(&subject))
-        {
+        if report.has_problem(&subject) {
             report.conf.invalid_stacks.insert(name);
             continue;
         }
@@ -402,7 +329,88 @@ fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut C
         };
         report.conf.stacks.insert(name, entry);
     }
-    report.problems.extend(problems);
+}
+
+/// Reads the files of stack `name`: its settings, then each Compose file
+/// with the settings' variables. Every problem is about the stack.
+fn read_stack<'a>(
+    root: &Path,
+    name: &str,
+    found: &'a Found,
+    options: &ReadOptions,
+) -> StackFiles<'a> {
+    let subject = Subject::Stack(name.to_owned());
+    let compose_files = found.compose_files.get(name).map_or(&[][..], Vec::as_slice);
+    let settings_files = found
+        .stack_settings
+        .get(name)
+        .map_or(&[][..], Vec::as_slice);
+    let mut problems = name_problems(
+        "stack",
+        name,
+        &[
+            ("Compose files", compose_files),
+            ("settings files", settings_files),
+        ],
+    );
+    let settings_file = settings_files.first();
+    let settings = settings_file.and_then(|file| match read_repo_file(root, file) {
+        Ok(text) => Some(read_settings(&text, file, name)),
+        Err(problem) => {
+            problems.push(problem);
+            None
+        }
+    });
+    if let (Some(settings), Some(file)) = (&settings, settings_file) {
+        problems.extend(settings.problems.iter().cloned());
+        problems.extend(check_references(file, settings, found, options));
+    }
+    if let (None, Some(file)) = (compose_files.first(), settings_file) {
+        let compose = match file.rsplit_once('/') {
+            Some((folder, _)) => format!("{folder}/docker-compose-{name}.yml"),
+            None => format!("docker-compose-{name}.yml"),
+        };
+        problems.push(
+            ConfProblem::new(
+                file,
+                format!("stack \"{name}\" has settings but no Compose file"),
+            )
+            .with_hint(format!("add {compose}, or remove {file}")),
+        );
+    }
+
+    let mut variables = options.variables.clone();
+    if let Some(settings) = &settings {
+        variables.extend(settings.config.variables.clone());
+    }
+    let mut compose = None;
+    let mut warnings = Vec::new();
+    for file in compose_files {
+        let check = match read_repo_file(root, file) {
+            Ok(_) => check_compose(root, file, &variables),
+            Err(problem) => ComposeCheck {
+                problems: vec![problem],
+                ..ComposeCheck::default()
+            },
+        };
+        problems.extend(check.problems.iter().cloned());
+        warnings.extend(check.warnings.iter().cloned());
+        compose.get_or_insert(check);
+    }
+    let about = |problems: Vec<ConfProblem>| -> Vec<ConfProblem> {
+        problems
+            .into_iter()
+            .map(|p| p.about(subject.clone()))
+            .collect()
+    };
+    StackFiles {
+        compose_files,
+        settings_file,
+        settings,
+        compose,
+        problems: about(problems),
+        warnings: about(warnings),
+    }
 }
 
 /// What a stack's settings name beyond the stacks: its definition and its
@@ -442,10 +450,7 @@ fn check_references(
         let hint =
             did_you_mean(&config.target, targets.iter().map(String::as_str)).unwrap_or_else(|| {
                 let names: Vec<String> = targets.iter().cloned().collect();
-                format!(
-                    "the server's targets are {}",
-                    super::json::quoted_list(&names)
-                )
+                format!("the server's targets are {}", quoted_list(&names))
             });
         problems.push(
             ConfProblem::new(
@@ -468,155 +473,221 @@ struct ImageRead {
     document: Option<JsonDocument>,
 }
 
+/// One image, read as far as it goes.
+struct ImageFiles {
+    /// The entry, when both files are there and the JSON file parses.
+    entry: Option<ImageEntry>,
+    /// The JSON file, for the lines of problems found later.
+    document: Option<JsonDocument>,
+    problems: Vec<ConfProblem>,
+}
+
 fn read_images(root: &Path, found: &Found, options: &ReadOptions, report: &mut ConfReport) {
     let names: BTreeSet<&String> = found
         .dockerfiles
         .keys()
         .chain(found.image_configs.keys())
         .collect();
-    let none: Vec<RepoPath> = Vec::new();
-    let mut problems = Vec::new();
-    let mut candidates: BTreeMap<String, (ImageEntry, Option<JsonDocument>)> = BTreeMap::new();
+    let mut candidates = BTreeMap::new();
     for name in names {
-        let dockerfiles = found.dockerfiles.get(name).unwrap_or(&none);
-        let config_files = found.image_configs.get(name).unwrap_or(&none);
-        let mut image_problems = name_problems(
-            "image",
-            name,
-            &[("Dockerfiles", dockerfiles), ("image files", config_files)],
-        );
-        let dockerfile = dockerfiles.first();
-        let config_file = config_files.first();
-        match (dockerfile, config_file) {
-            (Some(dockerfile), None) => image_problems.push(
-                ConfProblem::new(dockerfile, format!("image \"{name}\" has no image-{name}.json"))
-                    .with_hint(format!(
-                        "add image-{name}.json beside Dockerfile-{name} with at least a \"tag\" (how the image is named and where it is pushed)"
-                    )),
-            ),
-            (None, Some(config_file)) => image_problems.push(
-                ConfProblem::new(config_file, format!("image \"{name}\" has no Dockerfile-{name}"))
-                    .with_hint(format!("add Dockerfile-{name} beside image-{name}.json, or remove image-{name}.json")),
-            ),
-            _ => {}
+        let image = read_image(root, name, found, options);
+        report.problems.extend(image.problems);
+        match image.entry {
+            Some(entry) => {
+                candidates.insert(name.clone(), (entry, image.document));
+            }
+            None => {
+                report.conf.invalid_images.insert(name.clone());
+            }
         }
-        if let Some(dockerfile) = dockerfile
-            && let Err(problem) = read_repo_file(root, dockerfile)
-        {
-            image_problems.push(problem);
+    }
+    report.problems.extend(shared_tag_problems(&candidates));
+    for (name, (entry, _)) in candidates {
+        if report.has_problem(&Subject::Image(name.clone())) {
+            report.conf.invalid_images.insert(name);
+        } else {
+            report.conf.images.insert(name, entry);
         }
-        let read = config_file.map(|file| read_image_config(root, file, &mut image_problems));
-        if let (
+    }
+}
+
+/// Reads the files of image `name`: both must be there, the JSON file
+/// must parse, its context must be a folder of the repo, and its secret
+/// build args configured (when the server says which are). Every problem
+/// is about the image.
+fn read_image(root: &Path, name: &str, found: &Found, options: &ReadOptions) -> ImageFiles {
+    let dockerfiles = found.dockerfiles.get(name).map_or(&[][..], Vec::as_slice);
+    let config_files = found.image_configs.get(name).map_or(&[][..], Vec::as_slice);
+    let mut problems = name_problems(
+        "image",
+        name,
+        &[("Dockerfiles", dockerfiles), ("image files", config_files)],
+    );
+    let dockerfile = dockerfiles.first();
+    let config_file = config_files.first();
+    match (dockerfile, config_file) {
+        (Some(dockerfile), None) => problems.push(
+            ConfProblem::new(
+                dockerfile,
+                format!("image \"{name}\" has no image-{name}.json"),
+            )
+            .with_hint(format!(
+                "add image-{name}.json beside Dockerfile-{name} with at least a \"tag\""
+            )),
+        ),
+        (None, Some(config_file)) => problems.push(
+            ConfProblem::new(
+                config_file,
+                format!("image \"{name}\" has no Dockerfile-{name}"),
+            )
+            .with_hint(format!(
+                "add Dockerfile-{name} beside image-{name}.json, or remove image-{name}.json"
+            )),
+        ),
+        _ => {}
+    }
+    if let Some(dockerfile) = dockerfile
+        && let Err(problem) = read_repo_file(root, dockerfile)
+    {
+        problems.push(problem);
+    }
+    let read = config_file.map(|file| read_image_config(root, file, &mut problems));
+    let (entry, document) = match (dockerfile, config_file, read) {
+        (
             Some(dockerfile),
             Some(file),
             Some(ImageRead {
                 config: Some(config),
                 document,
             }),
-        ) = (dockerfile, config_file, read)
-        {
+        ) => {
             let line = |pointer: &str| document.as_ref().and_then(|d| d.line(pointer));
-            let context = match &config.context {
-                Some(context) => context
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                None => dockerfile
-                    .rsplit_once('/')
-                    .map_or("", |(folder, _)| folder)
-                    .to_owned(),
-            };
-            let context_dir = root.join(&context);
-            let shown = if context.is_empty() {
-                "."
-            } else {
-                context.as_str()
-            };
-            if !context_dir.is_dir() {
-                let why = if context_dir.exists() {
-                    "is not a folder"
-                } else {
-                    "does not exist"
-                };
-                image_problems.push(
-                    ConfProblem::new(file, format!("the build context \"{shown}\" {why}"))
-                        .at_line(line("/context"))
-                        .with_hint("\"context\" is a folder relative to the repo root"),
-                );
-            } else if escapes_repo(root, &context_dir) {
-                image_problems.push(
-                    ConfProblem::new(file, format!("the build context \"{shown}\" is a symbolic link that leads out of the repo"))
-                        .at_line(line("/context")),
-                );
+            let context = context_folder(&config, dockerfile);
+            if let Some(problem) = check_context(root, &context, file) {
+                problems.push(problem.at_line(line("/context")));
             }
-            if let Some(secrets) = &options.secrets {
-                for (arg, value) in &config.build_args {
-                    if let BuildArg::Secret(secret) = value
-                        && !secrets.contains(secret)
-                    {
-                        image_problems.push(
-                            ConfProblem::new(
-                                file,
-                                format!("build arg \"{arg}\" takes its value from secret \"{secret}\", which is not configured"),
-                            )
-                            .at_line(line(&child("/buildArgs", arg)))
-                            .with_hint(format!("configure the secret variable {secret} on the server")),
-                        );
-                    }
-                }
+            for (arg, secret) in missing_secrets(&config, options) {
+                problems.push(
+                    ConfProblem::new(
+                        file,
+                        format!("build arg \"{arg}\" takes its value from secret \"{secret}\", which is not configured"),
+                    )
+                    .at_line(line(&child("/buildArgs", arg)))
+                    .with_hint(format!("configure the secret variable {secret} on the server")),
+                );
             }
             let entry = ImageEntry {
-                name: name.clone(),
+                name: name.to_owned(),
                 dockerfile: dockerfile.clone(),
                 config_file: file.clone(),
                 config,
                 context,
             };
-            candidates.insert(name.clone(), (entry, document));
+            (Some(entry), document)
         }
-        let subject = Subject::Image(name.clone());
-        problems.extend(image_problems.into_iter().map(|p| p.about(subject.clone())));
-        if !candidates.contains_key(name) {
-            report.conf.invalid_images.insert(name.clone());
-        }
+        _ => (None, None),
+    };
+    let subject = Subject::Image(name.to_owned());
+    ImageFiles {
+        entry,
+        document,
+        problems: problems
+            .into_iter()
+            .map(|p| p.about(subject.clone()))
+            .collect(),
     }
+}
 
-    // Two images built as the same tag would overwrite each other.
-    let mut by_tag: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (name, (entry, _)) in &candidates {
+/// The build context as a [`RepoPath`]: the config's `context`, else the
+/// Dockerfile's folder.
+fn context_folder(config: &ImageConfig, dockerfile: &str) -> RepoPath {
+    match &config.context {
+        Some(context) => context
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => dockerfile
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder)
+            .to_owned(),
+    }
+}
+
+/// The problem with the build context `context`, if it is not a folder of
+/// the repo; about the image file `file`.
+fn check_context(root: &Path, context: &str, file: &str) -> Option<ConfProblem> {
+    let folder = root.join(context);
+    let shown = if context.is_empty() { "." } else { context };
+    if !folder.is_dir() {
+        let why = if folder.exists() {
+            "is not a folder"
+        } else {
+            "does not exist"
+        };
+        return Some(
+            ConfProblem::new(file, format!("the build context \"{shown}\" {why}"))
+                .with_hint("\"context\" is a folder relative to the repo root"),
+        );
+    }
+    escapes_repo(root, &folder).then(|| {
+        ConfProblem::new(
+            file,
+            format!("the build context \"{shown}\" is a symbolic link that leads out of the repo"),
+        )
+    })
+}
+
+/// The build args (name, secret) whose secret the server does not have.
+fn missing_secrets<'a>(config: &'a ImageConfig, options: &ReadOptions) -> Vec<(&'a str, &'a str)> {
+    let Some(secrets) = &options.secrets else {
+        return Vec::new();
+    };
+    config
+        .build_args
+        .iter()
+        .filter_map(|(arg, value)| match value {
+            BuildArg::Secret(secret) if !secrets.contains(secret) => {
+                Some((arg.as_str(), secret.as_str()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Images built as the same tag would overwrite each other: a problem on
+/// each of them.
+fn shared_tag_problems(
+    candidates: &BTreeMap<String, (ImageEntry, Option<JsonDocument>)>,
+) -> Vec<ConfProblem> {
+    let mut by_tag: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (name, (entry, _)) in candidates {
         by_tag
             .entry(entry.config.tag.as_str())
             .or_default()
-            .push(name);
+            .push(name.clone());
     }
+    let mut problems = Vec::new();
     for (tag, names) in by_tag.iter().filter(|(_, names)| names.len() > 1) {
-        let others: Vec<String> = names.iter().map(|n| format!("image \"{n}\"")).collect();
         for name in names {
-            let (entry, document) = &candidates[*name];
+            let Some((entry, document)) = candidates.get(name) else {
+                continue;
+            };
             problems.push(
                 ConfProblem::new(
                     &entry.config_file,
-                    format!("{} all build the tag {tag}", others.join(", ")),
+                    format!(
+                        "images {} are built as the same tag {tag}",
+                        quoted_list(names)
+                    ),
                 )
                 .at_line(document.as_ref().and_then(|d| d.line("/tag")))
                 .with_hint("give each image its own tag")
-                .about(Subject::Image((*name).to_owned())),
+                .about(Subject::Image(name.clone())),
             );
         }
     }
-
-    for (name, (entry, _)) in candidates {
-        if problems
-            .iter()
-            .any(|p| p.subject == Some(Subject::Image(name.clone())))
-        {
-            report.conf.invalid_images.insert(name);
-        } else {
-            report.conf.images.insert(name, entry);
-        }
-    }
-    report.problems.extend(problems);
+    problems
 }
 
 /// Reads and parses `image-<name>.json`, turning the parser's error into
@@ -686,10 +757,8 @@ fn image_syntax_problems(
             .keys()
             .filter(|key| !known.contains(key))
             .map(|key| {
-                let hint =
-                    did_you_mean(key, known.iter().map(String::as_str)).unwrap_or_else(|| {
-                        format!("the known fields are {}", super::json::quoted_list(&known))
-                    });
+                let hint = did_you_mean(key, known.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("the known fields are {}", quoted_list(&known)));
                 ConfProblem::new(file, format!("unknown field \"{key}\""))
                     .at_line(document.line(&child("", key)))
                     .with_hint(hint)

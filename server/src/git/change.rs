@@ -68,8 +68,8 @@ impl GitRepo {
 
         let mut changes = Vec::with_capacity(diff.deltas().len());
         for delta in diff.deltas() {
-            let old_path = || path_of(delta.old_file());
-            let new_path = || path_of(delta.new_file());
+            let old_path = || path_of(&delta.old_file());
+            let new_path = || path_of(&delta.new_file());
             let change = match delta.status() {
                 Delta::Added | Delta::Copied => FileChange {
                     path: new_path(),
@@ -101,7 +101,7 @@ impl GitRepo {
     }
 }
 
-fn path_of(file: git2::DiffFile<'_>) -> String {
+fn path_of(file: &git2::DiffFile<'_>) -> String {
     file.path_bytes()
         .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
         .unwrap_or_default()

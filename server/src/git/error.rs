@@ -154,7 +154,7 @@ pub enum Error {
     },
 
     /// Walking the history between two commits failed.
-    #[error("listing commits from `{}` to `{to}`", from.as_ref().map_or("the root".to_owned(), |f| f.to_string()))]
+    #[error("listing commits from `{}` to `{to}`", from.as_ref().map_or("the root".to_owned(), ToString::to_string))]
     History {
         /// The excluded side (`None`: all ancestors of `to`).
         from: Option<CommitId>,
@@ -191,6 +191,16 @@ pub enum Error {
     InvalidCommitId {
         /// The rejected string.
         value: String,
+    },
+
+    /// A process-wide libgit2 setting could not be applied.
+    #[error("setting libgit2's {setting}")]
+    Settings {
+        /// The setting.
+        setting: &'static str,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
     },
 
     /// Any other repository operation failed; `step` says which.

@@ -162,7 +162,7 @@ impl<'a> Authenticator<'a> {
     /// Callbacks with the credential callback set. A push adds
     /// `push_update_reference` to these (libgit2 reports a push as Ok even
     /// when the server rejected a ref; only that callback tells).
-    pub(crate) fn callbacks<'s>(&'s self) -> RemoteCallbacks<'s> {
+    pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
         let mut callbacks = RemoteCallbacks::new();
         callbacks.credentials(move |_url, username_from_url, allowed| {
             self.credential(username_from_url, allowed)

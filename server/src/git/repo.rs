@@ -166,7 +166,7 @@ impl GitRepo {
         let head = advertised
             .iter()
             .find(|head| head.name() == branch_ref)
-            .map(|head| head.oid())
+            .map(git2::RemoteHead::oid)
             .ok_or_else(|| Error::BranchNotFound {
                 url: remote.url.clone(),
                 branch: remote.branch.clone(),

@@ -81,7 +81,8 @@ pub struct PlanInput<'a> {
     pub to: String,
     /// What to look at.
     pub scope: Scope,
-    /// The files that differ (ignored for [`Scope::Everything`]).
+    /// The files that differ. For [`Scope::Everything`] only deleted or
+    /// renamed Compose files count (stacks gone after a force-push).
     pub changes: &'a [ChangedFile],
     /// The directives of the range's commits, merged.
     pub directives: &'a Directives,
@@ -243,6 +244,11 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             for stack in invalid_stacks(input.conf) {
                 wanted.deploy(&stack, why.clone());
             }
+            // After a force-push, the difference from the last applied
+            // commit: stacks the new history no longer has are removed.
+            for change in input.changes {
+                read_removal(input, change, &mut wanted);
+            }
         }
         Scope::Changes { .. } => {
             for change in input.changes {
@@ -383,21 +389,8 @@ fn read_change(input: &PlanInput<'_>, change: &ChangedFile, wanted: &mut Wanted)
     let conf = &input.conf.conf;
     let reason = describe(change);
 
-    // The old side of a rename or a deletion.
-    let old_path = match &change.status {
-        FileStatus::Renamed { from } => Some(from.as_str()),
-        FileStatus::Deleted => Some(change.path.as_str()),
-        _ => None,
-    };
-    // A stack whose Compose file is gone at the end of the range (deleted,
-    // or renamed to another stack's name) is removed.
-    if let Some(old) = old_path
-        && let FileRole::ComposeFile { stack } = role_of(old)
-        && !conf.stacks.contains_key(&stack)
-        && !invalid_stacks(input.conf).contains(&stack)
-    {
-        wanted.remove(&stack, reason.clone());
-    }
+    let old_path = old_path(change);
+    read_removal(input, change, wanted);
     if change.status == FileStatus::Deleted {
         // A deleted JSON file or read file changes its stack, which stays.
         if let FileRole::StackConfig { stack } = role_of(&change.path) {
@@ -421,6 +414,27 @@ fn read_change(input: &PlanInput<'_>, change: &ChangedFile, wanted: &mut Wanted)
         if touches(&change.path) || old_path.is_some_and(touches) {
             wanted.build(name, reason.clone());
         }
+    }
+}
+
+/// The old side of a rename or a deletion.
+fn old_path(change: &ChangedFile) -> Option<&str> {
+    match &change.status {
+        FileStatus::Renamed { from } => Some(from.as_str()),
+        FileStatus::Deleted => Some(change.path.as_str()),
+        _ => None,
+    }
+}
+
+/// Records the removal of a stack whose Compose file is gone at the end of
+/// the range (deleted, or renamed to another stack's name).
+fn read_removal(input: &PlanInput<'_>, change: &ChangedFile, wanted: &mut Wanted) {
+    if let Some(old) = old_path(change)
+        && let FileRole::ComposeFile { stack } = role_of(old)
+        && !input.conf.conf.stacks.contains_key(&stack)
+        && !invalid_stacks(input.conf).contains(&stack)
+    {
+        wanted.remove(&stack, describe(change));
     }
 }
 
@@ -825,6 +839,41 @@ mod tests {
                 "stack shop: deploy, first run",
                 "stack bad: skipped, invalid: docker-compose-bad.yml:3: services.web.deploy.replicas must be an integer",
                 "stack edge: skipped, target edge is not configured here",
+            ]
+        );
+    }
+
+    #[test]
+    fn everything_scope_after_a_force_push_removes_the_stacks_the_new_history_lacks() {
+        let repo = Repo::default().stack("shop", |_| {}).stack("blog", |_| {});
+        let targets = BTreeSet::from(["default".to_owned()]);
+        let gone = |path: &str, status| ChangedFile {
+            path: path.to_owned(),
+            status,
+            commit: Some("the new history (compared with 3f2a1c0)".to_owned()),
+        };
+        let changes = [
+            gone("docker-compose-old.yml", FileStatus::Deleted),
+            gone("docker-compose-blog.yml", FileStatus::Renamed { from: "docker-compose-moved.yml".to_owned() }),
+            // Stacks the new history still has are deployed, not removed.
+            gone("docker-compose-shop.yml", FileStatus::Modified),
+        ];
+        let plan = plan(&PlanInput {
+            conf: &repo.report,
+            to: "b".repeat(40),
+            scope: Scope::Everything { why: "history rewritten".to_owned() },
+            changes: &changes,
+            directives: &Directives::default(),
+            removed_stack_targets: &BTreeMap::new(),
+            targets: &targets,
+        });
+        assert_eq!(
+            lines(&plan),
+            [
+                "stack moved: remove, docker-compose-blog.yml renamed from docker-compose-moved.yml in the new history (compared with 3f2a1c0)",
+                "stack old: remove, docker-compose-old.yml deleted in the new history (compared with 3f2a1c0)",
+                "stack blog: deploy, history rewritten",
+                "stack shop: deploy, history rewritten",
             ]
         );
     }

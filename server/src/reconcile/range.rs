@@ -4,7 +4,9 @@
 //! (`--from`), else at the last commit applied to the target (from voc's
 //! store, or from the `io.voc.commit` labels on the live services when the
 //! store was lost). Without a start, or when the start is no ancestor of
-//! the end (the branch was force-pushed), the run covers everything.
+//! the end (the branch was force-pushed), the run covers everything; after
+//! a force-push, the difference from the old start (when the repository
+//! still has it) also says which stacks the new history no longer has.
 //!
 //! Blocking: it reads git.
 
@@ -41,7 +43,10 @@ pub struct Range {
     pub scope: Scope,
     /// The end of the range.
     pub to: CommitId,
-    /// The files that differ (empty for [`Scope::Everything`]).
+    /// The files that differ. For [`Scope::Everything`], empty, except
+    /// after a force-push while the last applied commit is still in the
+    /// repository: then the difference from that commit, which tells which
+    /// stacks are gone.
     pub changes: Vec<ChangedFile>,
     /// The commits of the range, oldest first.
     pub commits: Vec<CommitInfo>,
@@ -61,11 +66,17 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
         Start::None => None,
     };
     let everything = |why: String| Scope::Everything { why };
-    let (scope, from) = match (&from, start) {
-        (None, Start::Given(_)) => (everything("the range starts at an all-zero commit (a new branch)".into()), None),
-        (None, _) => (everything("first run: nothing was applied before".into()), None),
+    // `rewritten`: the last applied commit of a force-pushed branch, still
+    // in the repository: everything is reconciled, and its tree tells which
+    // stacks the new history no longer has.
+    let (scope, from, rewritten) = match (&from, start) {
+        (None, Start::Given(_)) => {
+            (everything("the range starts at an all-zero commit (a new branch)".into()), None, None)
+        }
+        (None, _) => (everything("first run: nothing was applied before".into()), None, None),
         (Some(from), _) if !repo.has_commit(from)? => (
             everything(format!("last applied commit {} is not in the repository (history rewritten)", from.short())),
+            None,
             None,
         ),
         (Some(from), _) if !repo.is_ancestor(from, to)? => (
@@ -75,8 +86,9 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
                 to.short()
             )),
             None,
+            Some(from.clone()),
         ),
-        (Some(from), _) => (Scope::Changes { from: from.as_str().to_owned() }, Some(from.clone())),
+        (Some(from), _) => (Scope::Changes { from: from.as_str().to_owned() }, Some(from.clone()), None),
     };
 
     let commits = match &scope {
@@ -87,20 +99,30 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
     };
     let mut directives = Directives::default();
     let mut skipped_commits = BTreeSet::new();
+    let mut last_dry_run = false;
     for commit in &commits {
         let own = Directives::parse(&commit.message);
         if own.skip {
             skipped_commits.insert(commit.id.clone());
         } else {
             directives.merge(&own);
+            last_dry_run = own.dry_run;
         }
     }
+    // `[dry-run]` is about its own commit: a dry run records nothing, so an
+    // older `[dry-run]` commit stays in every later range and, merged, would
+    // turn every later run into a dry run too. Only the newest commit that
+    // counts (not `[skip voc]`) decides.
+    directives.dry_run = last_dry_run;
     let all_skipped = !commits.is_empty() && skipped_commits.len() == commits.len();
 
     let mut changes = Vec::new();
     let mut removed_stack_targets = BTreeMap::new();
-    if let Some(from) = &from {
-        let attribution = attribute(repo, from, &commits, &skipped_commits)?;
+    if let Some(from) = from.as_ref().or(rewritten.as_ref()) {
+        let attribution = match &rewritten {
+            None => attribute(repo, from, &commits, &skipped_commits)?,
+            Some(_) => None,
+        };
         for change in repo.diff(Some(from), to)? {
             let status = match &change.status {
                 ChangeStatus::Added => FileStatus::Added,
@@ -115,6 +137,7 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
                     Some(None) => continue,
                     None => None,
                 },
+                None if rewritten.is_some() => Some(format!("the new history (compared with {})", from.short())),
                 None => Some(format!("{}..{}", from.short(), to.short())),
             };
             let old_path = match &status {

@@ -133,17 +133,23 @@ fn merge_environment(
     base
 }
 
-/// Identical ports once, sorted by published port (stable, as Go's sort of
-/// a map's values is not: ties keep file order here).
+/// Ports merge by published port, as `docker stack deploy -c a -c b` does:
+/// a port of the later file replaces the earlier file's port with the same
+/// published port (unpublished ports all share the key 0, a quirk the CLI
+/// has too), and the result is sorted by published port. A file without
+/// ports leaves the other's as they are.
 fn merge_ports(base: Vec<Port>, over: Vec<Port>) -> Vec<Port> {
-    let mut ports: Vec<Port> = Vec::new();
-    for port in base.into_iter().chain(over) {
-        if !ports.contains(&port) {
-            ports.push(port);
-        }
+    if base.is_empty() || over.is_empty() {
+        return if over.is_empty() { base } else { over };
     }
-    ports.sort_by_key(|p| p.published.unwrap_or(0));
-    ports
+    let mut ports: IndexMap<u32, Port> = IndexMap::new();
+    for port in base.into_iter().chain(over) {
+        ports.insert(port.published.unwrap_or(0), port);
+    }
+    // Stable: equal keys cannot happen after the map, so file order of
+    // first appearance decides nothing here.
+    ports.sort_keys();
+    ports.into_values().collect()
 }
 
 /// Items keyed by `key`: a later item replaces an earlier one with the same
@@ -281,6 +287,14 @@ mod tests {
             published,
             ..Port::default()
         }
+    }
+
+    #[test]
+    fn a_later_port_replaces_the_earlier_one_with_the_same_published_port() {
+        let merged = merge_ports(vec![port(80, Some(20341)), port(22, Some(2222))], vec![port(8080, Some(20341))]);
+        assert_eq!(merged, vec![port(22, Some(2222)), port(8080, Some(20341))]);
+        assert_eq!(merge_ports(vec![port(80, None)], vec![]), vec![port(80, None)]);
+        assert_eq!(merge_ports(vec![], vec![port(80, Some(1))]), vec![port(80, Some(1))]);
     }
 
     #[test]

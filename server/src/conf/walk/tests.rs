@@ -310,7 +310,7 @@ fn every_rule_is_reported_with_file_line_and_hint() {
             "a Dockerfile without its image file",
             &[("api/Dockerfile-api", "FROM busybox\n")],
             &[
-                "api/Dockerfile-api: image \"api\" has no image-api.json (add image-api.json beside Dockerfile-api with at least a \"tag\" (how the image is named and where it is pushed))",
+                "api/Dockerfile-api: image \"api\" has no image-api.json (add image-api.json beside Dockerfile-api with at least a \"tag\")",
             ],
         ),
         (
@@ -412,8 +412,8 @@ fn every_rule_is_reported_with_file_line_and_hint() {
                 ("image-b.json", "{\n\"tag\": \"shop:1\"}"),
             ],
             &[
-                "image-a.json:1: image \"a\", image \"b\" all build the tag shop:1 (give each image its own tag)",
-                "image-b.json:2: image \"a\", image \"b\" all build the tag shop:1 (give each image its own tag)",
+                "image-a.json:1: images \"a\" and \"b\" are built as the same tag shop:1 (give each image its own tag)",
+                "image-b.json:2: images \"a\" and \"b\" are built as the same tag shop:1 (give each image its own tag)",
             ],
         ),
         (

@@ -211,3 +211,34 @@ fn an_unreachable_remote_fails_with_the_url_and_branch() {
         "a failed clone leaves nothing behind"
     );
 }
+
+#[test]
+fn a_remote_that_never_answers_times_out_once_timeouts_are_set() {
+    // A server that accepts connections and then says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    // SAFETY: nextest (the project's runner) runs each test in its own
+    // process, where no other thread uses libgit2 yet. Under `cargo test`
+    // the other tests' threads would see the new values too, which are
+    // generous enough not to disturb them.
+    unsafe {
+        crate::git::set_network_timeouts(
+            std::time::Duration::from_secs(2),
+            std::time::Duration::from_secs(2),
+        )
+        .unwrap();
+    }
+    let ws = Workspace::new();
+    let started = std::time::Instant::now();
+    let url = format!("git://127.0.0.1:{port}/conf.git");
+    let error = GitRepo::clone_or_open(&remote(&url), &ws.path("clone")).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(error, Error::Fetch { .. }), "{error:?}");
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}
