@@ -167,7 +167,15 @@ impl CiCheckout {
             .to_path_buf();
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("creating {}", parent.display()))?;
-        git(&parent, [OsStr::new("clone"), OsStr::new("--quiet"), OsStr::new(url), dir.as_os_str()])?;
+        git(
+            &parent,
+            [
+                OsStr::new("clone"),
+                OsStr::new("--quiet"),
+                OsStr::new(url),
+                dir.as_os_str(),
+            ],
+        )?;
         Ok(CiCheckout { dir })
     }
 
@@ -180,7 +188,10 @@ impl CiCheckout {
     /// `origin/main` detached, as CI runners do; returns its id.
     pub fn checkout_latest(&self) -> Result<String> {
         git(&self.dir, ["fetch", "--quiet", "--force", "origin"])?;
-        git(&self.dir, ["checkout", "--quiet", "--detach", "origin/main"])?;
+        git(
+            &self.dir,
+            ["checkout", "--quiet", "--detach", "origin/main"],
+        )?;
         git(&self.dir, ["rev-parse", "HEAD"])
     }
 }

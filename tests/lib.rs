@@ -506,7 +506,15 @@ fn build_voc() -> Result<PathBuf> {
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--quiet", "-p", "voc", "--bin", "voc", "--target-dir"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "voc",
+            "--bin",
+            "voc",
+            "--target-dir",
+        ])
         .arg(target_dir);
     // The `dev` profile builds into `debug`; every other into its own name.
     if profile != "debug" {
@@ -538,21 +546,32 @@ impl VocOutput {
     /// Panics, showing both outputs, unless voc exited with `code`.
     #[track_caller]
     pub fn assert_exit(&self, code: i32) -> &Self {
-        assert_eq!(self.code, Some(code), "voc exited with {:?}, not {code}\n{self}", self.code);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "voc exited with {:?}, not {code}\n{self}",
+            self.code
+        );
         self
     }
 
     /// Panics, showing both outputs, unless standard output contains `text`.
     #[track_caller]
     pub fn assert_stdout_contains(&self, text: &str) -> &Self {
-        assert!(self.stdout.contains(text), "voc's output lacks {text:?}\n{self}");
+        assert!(
+            self.stdout.contains(text),
+            "voc's output lacks {text:?}\n{self}"
+        );
         self
     }
 
     /// Panics, showing both outputs, unless standard error contains `text`.
     #[track_caller]
     pub fn assert_stderr_contains(&self, text: &str) -> &Self {
-        assert!(self.stderr.contains(text), "voc's progress lacks {text:?}\n{self}");
+        assert!(
+            self.stderr.contains(text),
+            "voc's progress lacks {text:?}\n{self}"
+        );
         self
     }
 }
@@ -596,7 +615,14 @@ where
 /// no such service.
 pub fn inspect_service(name: &str) -> Result<Option<serde_json::Value>> {
     // `service ls --filter name=` matches prefixes: look for the exact name.
-    let names = docker(["service", "ls", "--filter", &format!("name={name}"), "--format", "{{.Name}}"])?;
+    let names = docker([
+        "service",
+        "ls",
+        "--filter",
+        &format!("name={name}"),
+        "--format",
+        "{{.Name}}",
+    ])?;
     if !names.lines().any(|line| line == name) {
         return Ok(None);
     }

@@ -224,7 +224,10 @@ async fn explicitly_named_config_with_new_content_fails_before_services_are_touc
             .insert("site".into(), file_object(content, Some(&config_name)));
         file
     };
-    deploy(&engine, &spec(&stack, &file("one", "1")), &detached())
+    // Waiting, so that swarm's allocator has given the new service its
+    // addresses (an update of its own, which bumps the version) before the
+    // version is read.
+    deploy(&engine, &spec(&stack, &file("one", "1")), &waiting())
         .await
         .0
         .unwrap();
@@ -280,7 +283,8 @@ async fn explicitly_named_secret_with_new_content_fails_before_services_are_touc
             .insert("pw".into(), file_object(content, Some(&secret_name)));
         file
     };
-    deploy(&engine, &spec(&stack, &file("one", "1")), &detached())
+    // Waiting, for the reason given in the config test above.
+    deploy(&engine, &spec(&stack, &file("one", "1")), &waiting())
         .await
         .0
         .unwrap();

@@ -16,8 +16,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use voc_tests::{
     BASE_IMAGE, CiCheckout, ConfRepo, GitDaemon, OPEN_REGISTRY, StackGuard, VocOutput, docker,
-    http_status, init_bare, inspect_service, require_engine, run_voc, stack_leftovers,
-    unique_name,
+    http_status, init_bare, inspect_service, require_engine, run_voc, stack_leftovers, unique_name,
 };
 
 /// The all-zero commit id CI gives as "before" on a new branch.
@@ -106,8 +105,7 @@ impl Runner {
                     .expect("write");
                 author.commit("Start the conf repo").expect("commit");
                 author.publish(&url).expect("git push");
-                let checkout =
-                    CiCheckout::clone(&url, dir.path().join("ci")).expect("git clone");
+                let checkout = CiCheckout::clone(&url, dir.path().join("ci")).expect("git clone");
                 Some(Served {
                     checkout,
                     _daemon: daemon,
@@ -363,7 +361,8 @@ fn compose(image: &str, marker: &str) -> String {
 }
 
 /// A Compose file whose line 5 is wrong (`replicas: many`).
-const BROKEN_COMPOSE: &str = "services:\n  web:\n    image: voc-test/busybox:latest\n    deploy:\n      replicas: many\n";
+const BROKEN_COMPOSE: &str =
+    "services:\n  web:\n    image: voc-test/busybox:latest\n    deploy:\n      replicas: many\n";
 
 fn path_arg(path: &Path) -> String {
     path.to_str().expect("UTF-8 temp path").to_owned()
@@ -410,11 +409,15 @@ fn the_first_apply_deploys_every_stack_and_pushes_the_image_and_the_same_commit_
     // b runs the image just pushed, pinned to its digest.
     let b = runner.live("b");
     assert!(
-        b.image.starts_with(&format!("{}@sha256:", runner.image_tag("app"))),
+        b.image
+            .starts_with(&format!("{}@sha256:", runner.image_tag("app"))),
         "{b:?}"
     );
     let tags = format!("/v2/{}/tags/list", runner.name("app"));
-    assert_eq!(http_status(OPEN_REGISTRY, &tags, None).expect("registry"), 200);
+    assert_eq!(
+        http_status(OPEN_REGISTRY, &tags, None).expect("registry"),
+        200
+    );
 
     let again = runner.apply(&[]);
     again
@@ -504,7 +507,10 @@ fn a_deleted_compose_file_removes_its_stack() {
         .author
         .remove(&runner.compose_file("a"))
         .expect("git rm");
-    runner.author.remove(&runner.stack_file("a")).expect("git rm");
+    runner
+        .author
+        .remove(&runner.stack_file("a"))
+        .expect("git rm");
     let delete = runner.commit("Delete a");
     let out = runner.apply(&[]);
     out.assert_exit(0).assert_stdout_contains(&format!(
@@ -629,7 +635,10 @@ fn dry_run_directive_changes_nothing_and_the_next_commit_applies_for_real() {
     assert_eq!(runner.live("a"), a, "a dry run changed a\n{out}");
 
     // A dry run is about its own commit: the next one applies the range.
-    runner.author.write("README.md", "Two it is.\n").expect("write");
+    runner
+        .author
+        .write("README.md", "Two it is.\n")
+        .expect("write");
     runner.commit("Go with two");
     let out = runner.apply(&[]);
     out.assert_exit(0);
@@ -745,9 +754,15 @@ fn a_force_push_reconciles_everything_to_the_new_head() {
         .author
         .remove(&runner.compose_file("b"))
         .expect("git rm");
-    runner.author.remove(&runner.stack_file("b")).expect("git rm");
+    runner
+        .author
+        .remove(&runner.stack_file("b"))
+        .expect("git rm");
     runner.write_stack("c", "one", "");
-    let head = runner.author.commit("a: three, b gone, c new").expect("commit");
+    let head = runner
+        .author
+        .commit("a: three, b gone, c new")
+        .expect("commit");
     runner.author.force_push().expect("git push --force");
 
     let out = runner.apply(&[]);
@@ -757,15 +772,20 @@ fn a_force_push_reconciles_everything_to_the_new_head() {
             short(&applied),
             short(&head)
         ))
+        // Git may see b's file renamed to c's: either way b goes.
+        .assert_stdout_contains(&format!("stack {}: remove, ", runner.name("b")))
         .assert_stdout_contains(&format!(
-            "stack {}: remove, {} deleted in the new history (compared with {})",
+            "{}.yml in the new history (compared with {})",
             runner.name("b"),
-            runner.compose_file("b"),
             short(&applied)
         ));
     assert_eq!(
         runner.results(),
-        ["deploy a: succeeded", "deploy c: succeeded", "remove b: succeeded"]
+        [
+            "deploy a: succeeded",
+            "deploy c: succeeded",
+            "remove b: succeeded"
+        ]
     );
     let a = runner.live("a");
     assert_eq!(a.marker.as_deref(), Some("three"), "{out}");
@@ -842,12 +862,15 @@ fn a_dockerfile_without_its_image_json_is_reported_and_nothing_is_built() {
     let image = runner.name("x");
     runner
         .author
-        .write(&format!("x/Dockerfile-{image}"), &format!("FROM {BASE_IMAGE}\n"))
+        .write(
+            &format!("x/Dockerfile-{image}"),
+            &format!("FROM {BASE_IMAGE}\n"),
+        )
         .expect("write");
     runner.commit("Add a, and a Dockerfile without its JSON");
     let out = runner.apply(&[]);
     out.assert_exit(1).assert_stdout_contains(&format!(
-        "x/Dockerfile-{image}: image \"{image}\" has no image-{image}.json"
+        "image {image}: skipped, invalid: x/Dockerfile-{image}: image \"{image}\" has no image-{image}.json"
     ));
     assert_eq!(runner.results(), ["deploy a: succeeded"]);
     assert!(runner.web("a").is_some());
@@ -909,12 +932,11 @@ fn a_stack_that_depends_on_a_broken_stack_is_not_deployed_and_the_message_says_w
     runner.write_stack("c", "one", &format!("\"dependsOn\": [\"{b}\"]"));
     runner.commit("Add a, a broken b, and c that needs b");
     let out = runner.apply(&[]);
-    out.assert_exit(1)
-        .assert_stdout_contains(&format!(
-            "stack {}: skipped, it depends on stack {b}, which cannot be deployed: invalid: {}:5:",
-            runner.name("c"),
-            runner.compose_file("b")
-        ));
+    out.assert_exit(1).assert_stdout_contains(&format!(
+        "stack {}: skipped, it depends on stack {b}, which cannot be deployed: invalid: {}:5:",
+        runner.name("c"),
+        runner.compose_file("b")
+    ));
     assert_eq!(runner.results(), ["deploy a: succeeded"]);
     assert!(runner.web("a").is_some());
     runner.assert_gone("b");
@@ -936,10 +958,16 @@ fn a_failed_build_skips_the_stack_that_uses_the_image_and_fails_the_run() {
             runner.name("b"),
             runner.name("bad")
         ))
-        .assert_stderr_contains("error: the apply did not fully succeed: 1 action(s) failed, 1 skipped");
+        .assert_stderr_contains(
+            "error: the apply did not fully succeed: 1 action(s) failed, 1 skipped",
+        );
     assert_eq!(
         runner.results(),
-        ["build bad: failed", "deploy a: succeeded", "deploy b: skipped"]
+        [
+            "build bad: failed",
+            "deploy a: succeeded",
+            "deploy b: skipped"
+        ]
     );
     let results = runner.report()["report"]["results"].clone();
     let build = results
@@ -984,7 +1012,8 @@ fn a_range_from_the_zero_commit_applies_everything_and_the_jobs_keep_their_logs(
             "no succeeded deploy job of {name}\n{jobs}"
         );
     }
-    let listed: Value = serde_json::from_str(&runner.voc(&["jobs", "--json"]).stdout).expect("JSON");
+    let listed: Value =
+        serde_json::from_str(&runner.voc(&["jobs", "--json"]).stdout).expect("JSON");
     let job_of_a = listed
         .as_array()
         .and_then(|jobs| jobs.iter().find(|j| j["subject"] == runner.name("a")))

@@ -55,6 +55,14 @@ struct Reported;
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // SAFETY: no other thread exists yet (the runtime starts below), so
+    // libgit2's globals are written before anything can read them.
+    let timeouts = unsafe {
+        crate::git::set_network_timeouts(std::time::Duration::from_secs(30), std::time::Duration::from_secs(120))
+    };
+    if let Err(error) = timeouts {
+        eprintln!("warning: git network timeouts could not be set: {error}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

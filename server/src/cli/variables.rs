@@ -67,7 +67,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("vars");
         std::fs::write(&file, "# comment\n\nA=from-file\nB=file\n").unwrap();
-        let vars = collect(&[("A".into(), "from-flag".into())], &[file.clone()], false).unwrap();
+        let vars = collect(&[("A".into(), "from-flag".into())], std::slice::from_ref(&file), false).unwrap();
         assert_eq!(vars.get("A").map(String::as_str), Some("from-flag"));
         assert_eq!(vars.get("B").map(String::as_str), Some("file"));
 

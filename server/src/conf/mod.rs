@@ -15,7 +15,10 @@
 //!   across stacks), `json` (JSON files with the line of every value),
 //!   `repo_path` (paths relative to the root, links out of it) and
 //!   `suggest` ("did you mean").
+//! - [`compose_cache`]: what loading each Compose file found, kept between
+//!   runs, so [`read_conf_cached`] loads only what changed.
 
+pub mod compose_cache;
 pub mod definition;
 mod dependency;
 pub mod error;
@@ -28,6 +31,7 @@ mod stack;
 mod suggest;
 pub mod walk;
 
+pub use compose_cache::ComposeCache;
 pub use error::{Error, Result};
 pub use image::{BuildArg, ImageConfig};
 pub use model::{
@@ -35,4 +39,4 @@ pub use model::{
     StackConfig, StackEntry, Subject,
 };
 pub use name::{NameError, check_name};
-pub use walk::{ReadOptions, read_conf, read_conf_with};
+pub use walk::{ReadOptions, read_conf, read_conf_cached, read_conf_with};

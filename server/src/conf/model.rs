@@ -161,7 +161,7 @@ pub struct DefinitionMeta {
 
 /// One thing wrong in the conf repo, for `voc validate` and for plans that
 /// refuse to touch what a broken file describes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfProblem {
     /// The file, relative to the repo root.

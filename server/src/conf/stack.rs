@@ -119,15 +119,58 @@ pub struct ComposeCheck {
     pub problems: Vec<ConfProblem>,
     /// What `docker stack deploy` would warn about.
     pub warnings: Vec<ConfProblem>,
+    /// The load succeeded and read no file outside the repo (an `env_file`
+    /// or a secret file can be named by an absolute path or through `..`):
+    /// the result depends only on the Compose file, the variables and the
+    /// files in `reads`, so it can be cached (see
+    /// [`super::compose_cache`]).
+    pub from_repo_only: bool,
 }
 
 /// Loads the Compose file `file` (relative to `root`, which must be
 /// canonical) with `variables`, as `docker stack deploy` would.
+#[cfg(test)]
 pub fn check_compose(root: &Path, file: &str, variables: &compose::Variables) -> ComposeCheck {
     let absolute = root.join(file);
+    check_loaded(
+        root,
+        file,
+        compose::load_files(std::slice::from_ref(&absolute), variables),
+    )
+}
+
+/// [`check_compose`] on the file's text, already read (the walker reads it
+/// to check it is UTF-8 in the repo, and need not read it twice).
+pub fn check_compose_text(
+    root: &Path,
+    file: &str,
+    text: String,
+    variables: &compose::Variables,
+) -> ComposeCheck {
+    let source = compose::ComposeSource {
+        path: root.join(file),
+        text,
+    };
+    check_loaded(
+        root,
+        file,
+        compose::load_sources(std::slice::from_ref(&source), variables),
+    )
+}
+
+fn check_loaded(
+    root: &Path,
+    file: &str,
+    loaded: Result<compose::Loaded, compose::LoadError>,
+) -> ComposeCheck {
     let mut check = ComposeCheck::default();
-    match compose::load_files(std::slice::from_ref(&absolute), variables) {
+    match loaded {
         Ok(loaded) => {
+            check.from_repo_only = loaded
+                .file
+                .files_read
+                .iter()
+                .all(|read| to_repo_path(root, read).is_some());
             check.warnings = loaded
                 .warnings
                 .iter()

@@ -17,7 +17,10 @@
 //! voc tear down what is running.
 //!
 //! Synchronous and pure apart from reading files: the Compose loader runs
-//! here, but nothing talks to Docker, git or the network.
+//! here, but nothing talks to Docker, git or the network. Stacks are read
+//! on a few threads (loading Compose files is most of the work, and each
+//! stack's is independent); [`read_conf_cached`] also reuses the loads of
+//! an earlier read whose inputs did not change.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -27,12 +30,13 @@ use super::dependency::{DependencyNode, check_dependencies};
 use super::error::Error;
 use super::image::{BuildArg, ImageConfig};
 use super::json::{JsonDocument, child, expected_names, quoted_list};
+use super::compose_cache::ComposeCache;
 use super::model::{
     ConfProblem, ConfReport, ImageEntry, RepoPath, StackConfig, StackEntry, Subject,
 };
 use super::name::{check_name, suggest_name};
 use super::repo_path::{escapes_repo, read_repo_file};
-use super::stack::{ComposeCheck, StackSettings, check_compose, read_settings};
+use super::stack::{ComposeCheck, StackSettings, check_compose_text, read_settings};
 use super::suggest::did_you_mean;
 use crate::compose;
 
@@ -59,6 +63,17 @@ pub fn read_conf(root: &Path) -> ConfReport {
 /// Reads the conf repo in `root`: the valid stacks, images and definitions,
 /// and every problem, sorted by file then line.
 pub fn read_conf_with(root: &Path, options: &ReadOptions) -> ConfReport {
+    read(root, options, None)
+}
+
+/// [`read_conf_with`], reusing what `cache` holds for the Compose files
+/// whose inputs did not change, and adding the others to it (save it
+/// afterwards with [`ComposeCache::save`]). The report is the same.
+pub fn read_conf_cached(root: &Path, options: &ReadOptions, cache: &ComposeCache) -> ConfReport {
+    read(root, options, Some(cache))
+}
+
+fn read(root: &Path, options: &ReadOptions, cache: Option<&ComposeCache>) -> ConfReport {
     let root = match root.canonicalize() {
         Ok(root) if root.is_dir() => root,
         Ok(root) => {
@@ -84,7 +99,7 @@ pub fn read_conf_with(root: &Path, options: &ReadOptions) -> ConfReport {
         ..ConfReport::default()
     };
     read_definitions(&root, &found, &mut report);
-    read_stacks(&root, &found, options, &mut report);
+    read_stacks(&root, &found, options, cache, &mut report);
     read_images(&root, &found, options, &mut report);
     let by_place = |a: &ConfProblem, b: &ConfProblem| (&a.file, a.line).cmp(&(&b.file, b.line));
     report.problems.sort_by(by_place);
@@ -273,16 +288,27 @@ struct StackFiles<'a> {
     warnings: Vec<ConfProblem>,
 }
 
-fn read_stacks(root: &Path, found: &Found, options: &ReadOptions, report: &mut ConfReport) {
+fn read_stacks(
+    root: &Path,
+    found: &Found,
+    options: &ReadOptions,
+    cache: Option<&ComposeCache>,
+    report: &mut ConfReport,
+) {
     let names: BTreeSet<&String> = found
         .compose_files
         .keys()
         .chain(found.stack_settings.keys())
         .collect();
-    let mut stacks: BTreeMap<String, StackFiles<'_>> = names
-        .into_iter()
-        .map(|name| (name.clone(), read_stack(root, name, found, options)))
-        .collect();
+    let names: Vec<&String> = names.into_iter().collect();
+    let mut stacks: BTreeMap<String, StackFiles<'_>> = map_in_parallel(&names, |name| {
+        (
+            (*name).clone(),
+            read_stack(root, name, found, options, cache),
+        )
+    })
+    .into_iter()
+    .collect();
     for stack in stacks.values_mut() {
         report.problems.append(&mut stack.problems);
         report.warnings.append(&mut stack.warnings);
@@ -338,6 +364,7 @@ fn read_stack<'a>(
     name: &str,
     found: &'a Found,
     options: &ReadOptions,
+    cache: Option<&ComposeCache>,
 ) -> StackFiles<'a> {
     let subject = Subject::Stack(name.to_owned());
     let compose_files = found.compose_files.get(name).map_or(&[][..], Vec::as_slice);
@@ -387,7 +414,10 @@ fn read_stack<'a>(
     let mut warnings = Vec::new();
     for file in compose_files {
         let check = match read_repo_file(root, file) {
-            Ok(_) => check_compose(root, file, &variables),
+            Ok(text) => match cache {
+                Some(cache) => cache.check(root, file, text, &variables),
+                None => check_compose_text(root, file, text, &variables),
+            },
             Err(problem) => ComposeCheck {
                 problems: vec![problem],
                 ..ComposeCheck::default()
@@ -411,6 +441,45 @@ fn read_stack<'a>(
         problems: about(problems),
         warnings: about(warnings),
     }
+}
+
+/// Fewer items than this per thread are not worth a thread (a small repo,
+/// or a test, is read on the calling thread alone).
+const ITEMS_PER_THREAD: usize = 64;
+
+/// At most this many threads, whatever the machine: reading is also disk
+/// work, and a server has other things to do.
+const MAX_THREADS: usize = 8;
+
+/// `read` applied to every item, in order, on as many threads as the
+/// machine has cores (up to [`MAX_THREADS`], and no more than the items
+/// are worth).
+fn map_in_parallel<T: Sync, R: Send>(items: &[T], read: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores
+        .min(MAX_THREADS)
+        .min(items.len() / ITEMS_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(read).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let read = &read;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(results) => results,
+                // A panic in a reading thread is a bug: let it surface
+                // as if the read had run on this thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// What a stack's settings name beyond the stacks: its definition and its

@@ -112,7 +112,8 @@ mod tests {
 
     #[test]
     fn each_keyword_sets_its_flag() {
-        let cases: &[(&str, fn(&Directives) -> bool)] = &[
+        type Check = fn(&Directives) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("[dry-run]", |d| d.dry_run),
             ("[deploy-all]", |d| d.deploy_all && !d.build_all),
             ("[build-all]", |d| d.build_all && !d.deploy_all),
@@ -131,7 +132,7 @@ mod tests {
         for message in ["[WIP] shop", "[deploy-]", "[deploy-Shop!]", "a [deploy-all", "no brackets", "[]"] {
             assert!(Directives::parse(message).is_empty(), "{message}");
         }
-        assert_eq!(Directives::parse("[[deploy-all]").deploy_all, true);
+        assert!(Directives::parse("[[deploy-all]").deploy_all);
         assert_eq!(Directives::parse("[x] [deploy-a]").deploy, set(&["a"]));
     }
 

@@ -235,8 +235,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
 
     match &input.scope {
         Scope::Everything { why } => {
-            for image in conf.images.keys() {
-                wanted.build(image, why.clone());
+            // Invalid images and stacks too, so that they are skipped with
+            // their problem and the run fails instead of passing them over.
+            for image in conf.images.keys().cloned().chain(invalid_images(input.conf)) {
+                wanted.build(&image, why.clone());
             }
             for stack in conf.stacks.keys() {
                 wanted.deploy(stack, why.clone());
@@ -372,6 +374,18 @@ fn invalid_stacks(report: &ConfReport) -> BTreeSet<String> {
         .iter()
         .filter_map(|p| match &p.subject {
             Some(Subject::Stack(name)) if !report.conf.stacks.contains_key(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Images known only by the problems of their files.
+fn invalid_images(report: &ConfReport) -> BTreeSet<String> {
+    report
+        .problems
+        .iter()
+        .filter_map(|p| match &p.subject {
+            Some(Subject::Image(name)) if !report.conf.images.contains_key(name) => Some(name.clone()),
             _ => None,
         })
         .collect()
@@ -822,7 +836,8 @@ mod tests {
         let repo = Repo::default()
             .stack("shop", |_| {})
             .stack("edge", |s| s.config.target = "edge".to_owned())
-            .problem("docker-compose-bad.yml", Subject::Stack("bad".into()));
+            .problem("docker-compose-bad.yml", Subject::Stack("bad".into()))
+            .problem("x/Dockerfile-x", Subject::Image("x".into()));
         let targets = BTreeSet::from(["default".to_owned()]);
         let plan = plan(&PlanInput {
             conf: &repo.report,
@@ -839,6 +854,7 @@ mod tests {
                 "stack shop: deploy, first run",
                 "stack bad: skipped, invalid: docker-compose-bad.yml:3: services.web.deploy.replicas must be an integer",
                 "stack edge: skipped, target edge is not configured here",
+                "image x: skipped, invalid: x/Dockerfile-x:3: services.web.deploy.replicas must be an integer",
             ]
         );
     }
