@@ -13,6 +13,11 @@ for arg in "$@"; do
     case $arg in -p | -p?* | --package | --package=*) scope=() ;; esac
 done
 
+# The end-to-end tests run the `voc` binary: build it once here rather than
+# in each test process (see voc_tests::voc_binary).
+cargo build -p voc --bin voc
+export VOC_BIN=${CARGO_TARGET_DIR:-$PWD/target}/debug/voc
+
 if cargo nextest --version >/dev/null 2>&1; then
     exec cargo nextest run "${scope[@]}" --no-fail-fast "$@"
 else

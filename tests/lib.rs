@@ -477,7 +477,16 @@ fn remove_stack(name: &str, timeout: Duration) -> Result<()> {
 /// test process runs `cargo build -p voc --bin voc` into the target folder
 /// of the running test (a no-op when it is up to date): a test never runs
 /// a stale binary. Later calls return the same path, or the same error.
+///
+/// `scripts/test.sh` builds the binary before the tests start and names it
+/// in `VOC_BIN`, so that parallel test processes do not queue on cargo's
+/// build lock: then that path is used as is.
 pub fn voc_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("VOC_BIN").map(PathBuf::from)
+        && path.is_file()
+    {
+        return Ok(path);
+    }
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
         .get_or_init(|| build_voc().map_err(|e| format!("{e:#}")))

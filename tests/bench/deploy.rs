@@ -75,19 +75,21 @@ fn main() -> anyhow::Result<()> {
     let cli_new = time(|| deploy_with_cli(&files, &cli_names))?;
     wait_until_running(&cli_names)?;
     eprintln!("new stacks: the same with voc, one batch");
-    let voc_new = time(|| runtime.block_on(deploy_with_voc(&files, &voc_names, false)))?;
+    let (voc_new, voc_new_parts) =
+        timed(|| runtime.block_on(deploy_with_voc(&files, &voc_names, false)))?;
     wait_until_running(&voc_names)?;
 
     let mut cli_again = Vec::with_capacity(ROUNDS);
     let mut voc_again = Vec::with_capacity(ROUNDS);
+    let mut voc_again_parts = Vec::with_capacity(ROUNDS);
     let mut process_again = Vec::with_capacity(ROUNDS);
     for round in 1..=ROUNDS {
         eprintln!("unchanged redeploy, round {round}/{ROUNDS}: CLI, voc batch, voc per stack");
         cli_again.push(time(|| deploy_with_cli(&files, &cli_names))?);
         std::thread::sleep(ROUND_SETTLE);
-        voc_again.push(time(|| {
-            runtime.block_on(deploy_with_voc(&files, &voc_names, true))
-        })?);
+        let (total, parts) = timed(|| runtime.block_on(deploy_with_voc(&files, &voc_names, true)))?;
+        voc_again.push(total);
+        voc_again_parts.push(parts);
         std::thread::sleep(ROUND_SETTLE);
         process_again.push(time(|| {
             deploy_with_voc_processes(&voc_binary, &files, &voc_names)
@@ -99,9 +101,9 @@ fn main() -> anyhow::Result<()> {
     let results = Results {
         cli_new,
         voc_new,
-        cli_again: median(&cli_again),
-        voc_again: median(&voc_again),
-        process_again: median(&process_again),
+        cli_again: cli_again[median_index(&cli_again)],
+        voc_again: voc_again[median_index(&voc_again)],
+        process_again: process_again[median_index(&process_again)],
     };
     println!();
     println!(
@@ -121,6 +123,11 @@ fn main() -> anyhow::Result<()> {
         seconds(&cli_again),
         seconds(&voc_again),
         seconds(&process_again)
+    );
+    println!(
+        "voc batch, where the time goes: new stacks {}; unchanged (median round) {}",
+        voc_new_parts,
+        voc_again_parts[median_index(&voc_again)]
     );
     println!();
     results.print_ratios();
@@ -211,10 +218,11 @@ fn per_stack_ms(total: Duration) -> f64 {
     total.as_secs_f64() * 1000.0 / STACKS as f64
 }
 
-fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
+/// The index of the median of `times` (the upper one of an even count).
+fn median_index(times: &[Duration]) -> usize {
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by_key(|&i| times[i]);
+    order[order.len() / 2]
 }
 
 fn seconds(times: &[Duration]) -> String {
@@ -226,9 +234,13 @@ fn seconds(times: &[Duration]) -> String {
 }
 
 fn time(work: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
+    timed(work).map(|(elapsed, ())| elapsed)
+}
+
+fn timed<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(Duration, T)> {
     let started = Instant::now();
-    work()?;
-    Ok(started.elapsed())
+    let value = work()?;
+    Ok((started.elapsed(), value))
 }
 
 /// The 1, 5 and 15 minute load averages.
@@ -283,14 +295,40 @@ fn deploy_with_cli(files: &[PathBuf], names: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the time of a voc batch goes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Breakdown {
+    /// `Engine::connect` (which asks `/version`).
+    connect: Duration,
+    /// Loading and converting the Compose files.
+    load: Duration,
+    /// `Engine::deploy_stacks`.
+    deploy: Duration,
+}
+
+impl std::fmt::Display for Breakdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        write!(
+            f,
+            "connect {:.1} ms + load and convert {:.1} ms + deploy_stacks {:.1} ms",
+            ms(self.connect),
+            ms(self.load),
+            ms(self.deploy)
+        )
+    }
+}
+
 /// Connects, loads and converts every file, and deploys them as one batch;
 /// with `unchanged`, fails unless every stack was a no-op.
 async fn deploy_with_voc(
     files: &[PathBuf],
     names: &[String],
     unchanged: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Breakdown> {
+    let started = Instant::now();
     let engine = Engine::connect().await?;
+    let connected = Instant::now();
     let options = DeployOptions {
         resolve_image: ResolveImage::Never,
         wait: None,
@@ -305,7 +343,9 @@ async fn deploy_with_voc(
             Ok(compose::convert(name, &loaded.file)?)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let loaded = Instant::now();
     let results = engine.deploy_stacks(&specs, &options, &|_, _| {}).await?;
+    let deployed = Instant::now();
     for (name, result) in names.iter().zip(results) {
         let report = result.with_context(|| format!("voc deploying {name}"))?;
         ensure!(
@@ -313,7 +353,11 @@ async fn deploy_with_voc(
             "voc changed {name}: {report:?}"
         );
     }
-    Ok(())
+    Ok(Breakdown {
+        connect: connected - started,
+        load: loaded - connected,
+        deploy: deployed - loaded,
+    })
 }
 
 /// Runs `voc stack deploy --detach` once per stack; each must be a no-op.

@@ -2,37 +2,39 @@
 //! [`COMMITS`] commits, where the last commit changes one Compose file.
 //!
 //! Run with `cargo bench -p voc-tests --bench plan` (it builds
-//! `target/release/voc` itself; no engine is needed, though `voc plan`
-//! talks to one when it is there). The repo is generated once, through
-//! `git fast-import` (one process for the whole history), and kept in
-//! `target/bench-data/plan-v<REPO_VERSION>/`; change [`REPO_VERSION`] when
-//! the generator changes, so that reruns never measure a stale repo.
+//! `target/release/voc` itself; no engine is needed). The repo is generated
+//! once, through `git fast-import` (one process for the whole history), and
+//! kept in `target/bench-data/plan-v<REPO_VERSION>/`; change
+//! [`REPO_VERSION`] when the generator changes, so that reruns never
+//! measure a stale repo.
 //!
-//! The repo looks like a real conf repo of a large organisation: stacks
-//! spread over `teams/<team>/<stack>/`, one to three services each, some
-//! with a `stack-<s>.json` (variables, `dependsOn`), env files, config and
-//! secret files, a shared env file many stacks read, and images under
-//! `images/`. Its history adds the stacks one commit at a time, then edits
-//! Compose files, env files, configs, stack settings, images and docs at
-//! random (seeded: every machine generates the same repo). The last commit
-//! changes one Compose file, so the right plan is exactly one deploy.
+//! The repo looks like the conf repo of a large organisation: stacks spread
+//! over `teams/<team>/<stack>/`, one to three services each, some with a
+//! `stack-<s>.json` (variables, `dependsOn`), env files, config and secret
+//! files, a shared env file many stacks read, and images under `images/`.
+//! Its history adds the stacks one commit at a time, then edits Compose
+//! files, env files, configs, stack settings, images and docs at random
+//! (seeded: every machine generates the same repo). The last commit changes
+//! one Compose file, so the right plan is exactly one deploy, and every
+//! run is checked to plan exactly that.
 //!
-//! Measured, [`RUNS`] times each (median, min, max), the wall time of the
-//! `voc plan --json` process, checked to plan that one deploy:
+//! Measured, [`RUNS`] times each (median, min, max), the wall time and the
+//! CPU time (user + system) of the `voc plan --json` process:
 //!
-//! 1. `--from HEAD~1`, with a new, empty data folder each run (the first
-//!    run of a CI job: nothing is known yet);
-//! 2. `--from HEAD~1`, with the same data folder every run (after one
-//!    run to warm it);
-//! 3. no `--from`, the data folder's store holding HEAD~1 as applied (what
-//!    a server or a CI job that keeps its data folder does).
+//! 1. `--from HEAD~1` with a new, empty data folder each run: the first
+//!    run on a machine, or a CI job that keeps nothing between jobs;
+//! 2. `--from HEAD~1` with the same data folder every run (warmed by one
+//!    run first): a CI runner that keeps its data folder;
+//! 3. no `--from`, the data folder's store holding HEAD~1 as applied (and
+//!    warm): what a server does.
 //!
-//! Then where the time goes, measured in-process through the library (the
-//! same calls `voc plan` makes): opening the repo and resolving the range,
+//! Then where the time goes, measured in-process through the library, with
+//! the calls `voc plan` makes: opening the repo and resolving the range,
 //! reading the range (commits and diffs), checking that the working tree is
-//! clean, reading the conf (walking the tree and loading every Compose file,
-//! the latter also timed alone), and planning. The target, from the issue:
-//! `voc plan` under 200 ms.
+//! clean, walking the tree, reading the conf with every Compose file loaded
+//! (what `voc validate` does) and through a warm load cache (what `voc
+//! plan` does), loading the Compose files alone, and planning. The target,
+//! from the issue: `voc plan` under 200 ms.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,7 +42,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use voc::conf::{ReadOptions, read_conf, read_conf_with};
+use voc::conf::compose_cache::{CacheCounts, ComposeCache};
+use voc::conf::{ReadOptions, read_conf, read_conf_cached, read_conf_with};
 use voc::git::{CommitId, GitRepo};
 use voc::reconcile::range::{Start, read_range};
 use voc::reconcile::{PlanInput, plan};
@@ -55,7 +58,7 @@ const IMAGES: usize = 20;
 const TEAMS: [&str; 10] = [
     "shop", "billing", "search", "auth", "media", "ops", "data", "mail", "chat", "maps",
 ];
-/// Timed runs of each `voc plan` variant.
+/// Timed runs of each `voc plan` variant and of each library call.
 const RUNS: usize = 15;
 /// The issue's target for `voc plan`.
 const TARGET: Duration = Duration::from_millis(200);
@@ -75,51 +78,47 @@ fn main() -> anyhow::Result<()> {
     let head = repo.resolve("HEAD")?;
     let parent = repo.resolve("HEAD~1")?;
     let scratch = tempfile::tempdir()?;
+    let planner = Planner {
+        voc: &voc_binary,
+        repo: &repo_path,
+        changed: &changed,
+    };
 
     eprintln!("voc plan --from HEAD~1, a new data folder each run");
-    let mut cold = Vec::with_capacity(RUNS);
-    for run in 0..RUNS {
-        let data = scratch.path().join(format!("cold-{run}"));
-        cold.push(time_plan(
-            &voc_binary,
-            &repo_path,
-            &data,
-            Some(&parent),
-            &changed,
-        )?);
-    }
+    let new_folder = (0..RUNS)
+        .map(|run| planner.run(&scratch.path().join(format!("new-{run}")), Some(&parent)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     eprintln!("voc plan --from HEAD~1, one data folder for every run");
-    let warm_data = scratch.path().join("warm");
-    time_plan(&voc_binary, &repo_path, &warm_data, Some(&parent), &changed)?;
-    let warm = (0..RUNS)
-        .map(|_| time_plan(&voc_binary, &repo_path, &warm_data, Some(&parent), &changed))
+    let kept = scratch.path().join("kept");
+    planner.run(&kept, Some(&parent))?;
+    let same_folder = (0..RUNS)
+        .map(|_| planner.run(&kept, Some(&parent)))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     eprintln!("voc plan, the store holding HEAD~1 as applied");
-    let stored_data = scratch.path().join("stored");
-    let store = voc::store::Store::open(&stored_data.join("voc.db"))?;
+    let stored = scratch.path().join("stored");
+    let store = voc::store::Store::open(&stored.join("voc.db"))?;
     store.set_last_applied(voc::conf::model::DEFAULT_TARGET, &parent)?;
     drop(store);
-    time_plan(&voc_binary, &repo_path, &stored_data, None, &changed)?;
-    let stored = (0..RUNS)
-        .map(|_| time_plan(&voc_binary, &repo_path, &stored_data, None, &changed))
+    planner.run(&stored, None)?;
+    let from_store = (0..RUNS)
+        .map(|_| planner.run(&stored, None))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let version = (0..RUNS)
+        .map(|_| {
+            run_child(
+                Command::new(&voc_binary)
+                    .arg("--version")
+                    .stdout(Stdio::null()),
+            )
+            .map(|(sample, _)| sample)
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     eprintln!("where the time goes, in-process");
-    let startup = (0..RUNS)
-        .map(|_| {
-            time(|| {
-                let status = Command::new(&voc_binary)
-                    .arg("--version")
-                    .stdout(Stdio::null())
-                    .status()?;
-                ensure!(status.success(), "voc --version failed");
-                Ok(())
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let phases = measure_phases(&repo_path, &head, &parent, &changed)?;
+    let phases = measure_phases(&repo_path, &head, &parent, &changed, &kept)?;
     let load_at_end = load_average();
 
     println!();
@@ -133,93 +132,134 @@ fn main() -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "{:<58} {:>9} {:>9} {:>9}",
-        format!("voc plan --json, wall time over {RUNS} runs"),
-        "median",
-        "min",
-        "max"
+        "{:<48} {:>26}   {:>26}",
+        format!("voc plan --json, {RUNS} runs"),
+        "wall: median  min    max",
+        "CPU: median  min    max"
     );
-    let row = |label: &str, times: &[Duration]| {
-        let verdict = if median(times) < TARGET {
-            "under"
-        } else {
-            "OVER"
+    let row = |label: &str, samples: &[Sample], verdict: bool| {
+        let walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
+        let cpus: Vec<Duration> = samples.iter().map(|s| s.cpu).collect();
+        let verdict = match verdict {
+            false => String::new(),
+            true if median(&walls) < TARGET => format!("  under {}", ms(TARGET)),
+            true => format!("  OVER {}", ms(TARGET)),
         };
         println!(
-            "{label:<58} {:>9} {:>9} {:>9}  {verdict} the {} ms target",
-            ms(median(times)),
-            ms(min(times)),
-            ms(max(times)),
-            TARGET.as_millis()
+            "{label:<48} {:>10} {:>7} {:>7}   {:>10} {:>7} {:>7}{verdict}",
+            ms(median(&walls)),
+            ms(min(&walls)),
+            ms(max(&walls)),
+            ms(median(&cpus)),
+            ms(min(&cpus)),
+            ms(max(&cpus)),
         );
     };
-    row("--from HEAD~1, new data folder each run", &cold);
-    row("--from HEAD~1, same data folder", &warm);
-    row("no --from, the store holds HEAD~1", &stored);
-    println!(
-        "{:<58} {:>9} {:>9} {:>9}",
-        "(for scale: voc --version)",
-        ms(median(&startup)),
-        ms(min(&startup)),
-        ms(max(&startup))
+    row(
+        "--from HEAD~1, a new data folder each run",
+        &new_folder,
+        true,
     );
+    row("--from HEAD~1, the same data folder", &same_folder, true);
+    row("no --from, the store holds HEAD~1", &from_store, true);
+    row("(for scale: voc --version)", &version, false);
     println!();
     phases.print();
     Ok(())
 }
 
-/// Runs `voc plan --json` once and checks that it plans exactly the deploy
-/// of `changed`.
-fn time_plan(
-    voc: &Path,
-    repo: &Path,
-    data_dir: &Path,
-    from: Option<&CommitId>,
-    changed: &str,
-) -> anyhow::Result<Duration> {
-    let mut command = Command::new(voc);
-    command
-        .arg("plan")
-        .arg("--repo")
-        .arg(repo)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--json");
-    if let Some(from) = from {
-        command.args(["--from", from.as_str()]);
+/// One process's wall time and CPU time (user + system).
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Runs `voc plan` on the generated repo.
+struct Planner<'a> {
+    voc: &'a Path,
+    repo: &'a Path,
+    changed: &'a str,
+}
+
+impl Planner<'_> {
+    /// Runs `voc plan --json` once and checks that it plans exactly the
+    /// deploy of the changed stack.
+    fn run(&self, data_dir: &Path, from: Option<&CommitId>) -> anyhow::Result<Sample> {
+        let mut command = Command::new(self.voc);
+        command
+            .arg("plan")
+            .arg("--repo")
+            .arg(self.repo)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--json");
+        if let Some(from) = from {
+            command.args(["--from", from.as_str()]);
+        }
+        let (sample, stdout) = run_child(&mut command)?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&stdout).context("voc plan's output is not JSON")?;
+        let actions = json["plan"]["actions"]
+            .as_array()
+            .context("no plan.actions in voc plan's output")?;
+        let planned: Vec<String> = actions
+            .iter()
+            .map(|a| format!("{} {}", a["action"], a["name"]).replace('"', ""))
+            .collect();
+        ensure!(
+            planned == [format!("deploy {}", self.changed)],
+            "voc plan planned {planned:?}, not the one deploy of {}",
+            self.changed
+        );
+        Ok(sample)
     }
+}
+
+/// Runs `command` to its end and returns its wall and CPU times and its
+/// stdout; fails unless it succeeds.
+fn run_child(command: &mut Command) -> anyhow::Result<(Sample, Vec<u8>)> {
     command.stdin(Stdio::null()).stderr(Stdio::piped());
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let output = command.output()?;
-    let elapsed = started.elapsed();
+    let wall = started.elapsed();
+    // The child is reaped by now, so its times are in the children's.
+    let cpu = children_cpu().saturating_sub(cpu_before);
     ensure!(
         output.status.success(),
-        "voc plan failed: {}",
+        "{command:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("voc plan's output is not JSON")?;
-    let actions = json["plan"]["actions"]
-        .as_array()
-        .context("no plan.actions in voc plan's output")?;
-    let planned: Vec<String> = actions
-        .iter()
-        .map(|a| format!("{} {}", a["action"], a["name"]).replace('"', ""))
-        .collect();
-    ensure!(
-        planned == [format!("deploy {changed}")],
-        "voc plan planned {planned:?}, not the one deploy of {changed}"
-    );
-    Ok(elapsed)
+    Ok((Sample { wall, cpu }, output.stdout))
+}
+
+/// The user and system time of every child process reaped so far.
+fn children_cpu() -> Duration {
+    // SAFETY: `getrusage` only writes the struct it is given, which is
+    // plain data and valid when zeroed.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// The library calls `voc plan` makes, each timed [`RUNS`] times.
+#[derive(Default)]
 struct Phases {
     open_and_resolve: Vec<Duration>,
     range: Vec<Duration>,
     is_clean: Vec<Duration>,
+    walk: Vec<Duration>,
     read_conf: Vec<Duration>,
     load_compose: Vec<Duration>,
+    read_cached: Vec<Duration>,
+    cache_counts: CacheCounts,
     plan: Vec<Duration>,
 }
 
@@ -228,18 +268,15 @@ fn measure_phases(
     head: &CommitId,
     parent: &CommitId,
     changed: &str,
+    data_dir: &Path,
 ) -> anyhow::Result<Phases> {
-    let mut phases = Phases {
-        open_and_resolve: Vec::new(),
-        range: Vec::new(),
-        is_clean: Vec::new(),
-        read_conf: Vec::new(),
-        load_compose: Vec::new(),
-        plan: Vec::new(),
+    let mut phases = Phases::default();
+    let options = ReadOptions {
+        targets: None,
+        ..ReadOptions::default()
     };
-    let compose_files: Vec<PathBuf> = (0..STACKS)
-        .map(|i| repo_path.join(compose_path(i)))
-        .collect();
+    let cache_file = data_dir.join(voc::conf::compose_cache::FILE_NAME);
+    let root = repo_path.canonicalize()?;
     for _ in 0..RUNS {
         let started = Instant::now();
         let repo = GitRepo::open(repo_path)?;
@@ -258,18 +295,21 @@ fn measure_phases(
         ensure!(clean, "the generated repo's working tree is not clean");
 
         let started = Instant::now();
-        let conf = read_conf_with(
-            repo_path,
-            &ReadOptions {
-                targets: None,
-                ..ReadOptions::default()
-            },
+        let found = walk(&root, &root)?;
+        phases.walk.push(started.elapsed());
+        ensure!(
+            found.len() == STACKS,
+            "the walk found {} Compose files",
+            found.len()
         );
+
+        let started = Instant::now();
+        let full = read_conf_with(repo_path, &options);
         phases.read_conf.push(started.elapsed());
 
-        // The loader alone, on every Compose file, as the walker calls it.
+        // The loader alone, on every Compose file, on this thread.
         let started = Instant::now();
-        for file in &compose_files {
+        for file in &found {
             let settings = file.with_file_name(format!(
                 "stack-{}.json",
                 file.file_name()
@@ -286,6 +326,18 @@ fn measure_phases(
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         }
         phases.load_compose.push(started.elapsed());
+
+        // As `voc plan` does it: open the cache, read, save.
+        let started = Instant::now();
+        let cache = ComposeCache::open(&cache_file);
+        let conf = read_conf_cached(repo_path, &options, &cache);
+        cache.save()?;
+        phases.read_cached.push(started.elapsed());
+        phases.cache_counts = cache.counts();
+        ensure!(
+            conf.conf == full.conf && conf.problems == full.problems,
+            "reading through the cache gave another conf than reading everything"
+        );
 
         let targets = [voc::conf::model::DEFAULT_TARGET.to_owned()].into();
         let started = Instant::now();
@@ -309,10 +361,34 @@ fn measure_phases(
     Ok(phases)
 }
 
+/// The Compose files under `folder`, found the way the walker finds them:
+/// every folder read, entries sorted, links to folders not followed.
+fn walk(root: &Path, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut entries: Vec<_> = std::fs::read_dir(folder)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|entry| entry.file_name());
+    let mut found = Vec::new();
+    for entry in entries {
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            found.extend(walk(root, &entry.path())?);
+        } else if name
+            .to_str()
+            .is_some_and(|n| n.starts_with("docker-compose-"))
+        {
+            found.push(entry.path());
+        }
+    }
+    Ok(found)
+}
+
 impl Phases {
     fn print(&self) {
         println!(
-            "{:<58} {:>9} {:>9} {:>9}",
+            "{:<62} {:>9} {:>9} {:>9}",
             format!("where the time goes (library, in-process, {RUNS} runs)"),
             "median",
             "min",
@@ -320,7 +396,7 @@ impl Phases {
         );
         let row = |label: &str, times: &[Duration]| {
             println!(
-                "{label:<58} {:>9} {:>9} {:>9}",
+                "{label:<62} {:>9} {:>9} {:>9}",
                 ms(median(times)),
                 ms(min(times)),
                 ms(max(times))
@@ -336,24 +412,28 @@ impl Phases {
         );
         row("git: is the working tree clean (status)", &self.is_clean);
         row(
-            "conf: read_conf_with (walk + settings + Compose)",
-            &self.read_conf,
+            "conf: walking the tree alone (read_dir of every folder)",
+            &self.walk,
         );
         row(
-            "  of which: loading the 1 000 Compose files alone",
+            "conf: loading the Compose files alone, one thread",
             &self.load_compose,
         );
-        let rest: Vec<Duration> = self
-            .read_conf
-            .iter()
-            .zip(&self.load_compose)
-            .map(|(all, load)| all.saturating_sub(*load))
-            .collect();
-        row("  the rest: walking the tree, JSON files, checks", &rest);
+        row(
+            "conf: read_conf_with, everything loaded (voc validate)",
+            &self.read_conf,
+        );
+        let counts = self.cache_counts;
+        row(
+            &format!(
+                "conf: read through the cache ({} reused, {} loaded)",
+                counts.reused, counts.loaded
+            ),
+            &self.read_cached,
+        );
         row("plan: the pure planner", &self.plan);
     }
 }
-
 /// The generated repo, made now unless a complete one is cached.
 fn ensure_repo() -> anyhow::Result<PathBuf> {
     let folder = target_dir().join(format!("bench-data/plan-v{REPO_VERSION}"));
@@ -764,12 +844,6 @@ fn max(times: &[Duration]) -> Duration {
 
 fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
-
-fn time(work: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
-    let started = Instant::now();
-    work()?;
-    Ok(started.elapsed())
 }
 
 /// The 1, 5 and 15 minute load averages.

@@ -5,6 +5,7 @@
 //! `voc_tests::require_engine()` first and removes what it deploys with a
 //! `voc_tests::StackGuard`.
 
+mod ci_examples;
 mod harness_check;
 mod differential;
 mod engine_batch;

@@ -50,7 +50,7 @@ struct Runner {
     // Dropped in this order: stacks first, then local image tags, then the
     // folder everything lives in.
     _stacks: Vec<StackGuard>,
-    _images: ImageTags,
+    image_tags: ImageTags,
     dir: TempDir,
 }
 
@@ -123,7 +123,7 @@ impl Runner {
             author,
             served,
             _stacks: stacks,
-            _images: ImageTags(Vec::new()),
+            image_tags: ImageTags(Vec::new()),
             dir,
         }
     }
@@ -194,7 +194,7 @@ impl Runner {
         self.author
             .write(&format!("{short}/hello.txt"), &format!("{greeting}\n"))
             .expect("write");
-        self._images.0.push(tag);
+        self.image_tags.0.push(tag);
     }
 
     /// Writes stack `short` running image `image` (short name) of the repo,

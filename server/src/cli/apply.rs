@@ -16,7 +16,8 @@ use serde_json::json;
 
 use super::output::{Progress, print_json};
 use crate::conf::model::DEFAULT_TARGET;
-use crate::conf::walk::{ReadOptions, read_conf_with};
+use crate::conf::compose_cache::{self, ComposeCache};
+use crate::conf::walk::{ReadOptions, read_conf_cached};
 use crate::engine::Engine;
 use crate::git::{CommitId, GitRepo};
 use crate::reconcile::apply::{ApplyEvent, ApplySettings, Outcome, apply};
@@ -99,10 +100,14 @@ pub fn default_data_dir() -> PathBuf {
     }
 }
 
+/// The data folder: `--data-dir` when given, else the default.
+fn data_folder(data_dir: Option<&Path>) -> PathBuf {
+    data_dir.map(Path::to_path_buf).unwrap_or_else(default_data_dir)
+}
+
 /// The store in the data folder.
 pub fn open_store(data_dir: Option<&Path>) -> anyhow::Result<Store> {
-    let folder = data_dir.map(Path::to_path_buf).unwrap_or_else(default_data_dir);
-    let path = folder.join("voc.db");
+    let path = data_folder(data_dir).join("voc.db");
     Store::open(&path).with_context(|| format!("opening voc's store {}", path.display()))
 }
 
@@ -162,7 +167,13 @@ async fn prepare(args: &RangeArgs, store: &Store, engine: Option<&Engine>, progr
     };
     let targets = BTreeSet::from([args.target.clone()]);
     let options = ReadOptions { targets: None, ..ReadOptions::default() };
-    let conf = read_conf_with(&root, &options);
+    // Loading every Compose file is most of a plan's time on a large repo;
+    // the cache in the data folder keeps the loads whose inputs did not
+    // change since the last run.
+    let cache = ComposeCache::open(&data_folder(args.data_dir.as_deref()).join(compose_cache::FILE_NAME));
+    let conf = read_conf_cached(&root, &options, &cache);
+    // A cache that cannot be written only costs time on the next run.
+    let _ = cache.save();
     let mut plan = plan(&PlanInput {
         conf: &conf,
         to: to.as_str().to_owned(),
@@ -232,9 +243,11 @@ fn plan_json(prepared: &Prepared) -> serde_json::Value {
 pub async fn run_plan(args: PlanArgs) -> anyhow::Result<()> {
     let progress = Progress::start();
     let store = open_store(args.range.data_dir.as_deref())?;
-    // The engine only helps find the last applied commit; planning works
-    // without it.
-    let engine = Engine::connect().await.ok();
+    // The engine only helps find the last applied commit, when neither
+    // --from nor the store gives it; planning works without it. Connecting
+    // costs a round trip to the engine, so it is skipped when not needed.
+    let needs_engine = args.range.from.is_none() && store.last_applied(&args.range.target)?.is_none();
+    let engine = if needs_engine { Engine::connect().await.ok() } else { None };
     let prepared = prepare(&args.range, &store, engine.as_ref(), &progress).await?;
     if args.range.json {
         print_json(&plan_json(&prepared));

@@ -27,11 +27,39 @@ pub fn to_repo_path(root: &Path, path: &Path) -> Option<RepoPath> {
 /// is in the repo, so that a conf repo deploys the same wherever it is
 /// checked out, and a link cannot make the server read its own files.
 pub fn escapes_repo(root: &Path, path: &Path) -> bool {
+    if has_no_link_below(root, path) {
+        return false;
+    }
     match path.canonicalize() {
         Ok(real) => !real.starts_with(root),
         // Missing files are reported by whoever needs them.
         Err(_) => false,
     }
+}
+
+/// True if `path` is under `root`, plainly (no `..`), and none of its
+/// components below `root` is a symbolic link, or one is missing: then it
+/// cannot lead out of the repo. One `lstat` per component below the root,
+/// where `canonicalize` reads every component from `/`: for the thousands
+/// of files of a large repo, the difference is a good part of reading it.
+fn has_no_link_below(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut current = root.to_path_buf();
+    for component in relative.components() {
+        let Component::Normal(part) = component else {
+            return false;
+        };
+        current.push(part);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => return false,
+            Ok(_) => {}
+            // Missing (or unreadable), so `canonicalize` would fail too.
+            Err(_) => return true,
+        }
+    }
+    true
 }
 
 /// Reads the conf file `file` (a [`RepoPath`] under the canonical
@@ -86,6 +114,20 @@ mod tests {
         assert!(!escapes_repo(&root, &root.join("in")));
         assert!(!escapes_repo(&root, &root.join("plain")));
         assert!(!escapes_repo(&root, &root.join("missing")));
+
+        // Links to folders, anywhere below the root.
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/file"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("a/outside")).unwrap();
+        std::os::unix::fs::symlink(root.join("a/b"), root.join("a/inside")).unwrap();
+        assert!(escapes_repo(&root, &root.join("a/outside/secret")));
+        assert!(escapes_repo(&root, &root.join("a/outside")));
+        assert!(!escapes_repo(&root, &root.join("a/inside/file")));
+        assert!(!escapes_repo(&root, &root.join("a/b/file")));
+        assert!(!escapes_repo(&root, &root.join("a/b/missing/file")));
+        // A path written with `..` is resolved, not trusted.
+        assert!(escapes_repo(&root, &root.join("a/../out")));
+        assert!(!escapes_repo(&root, &root.join("a/../plain")));
 
         std::fs::write(root.join("binary"), [0xff, 0xfe]).unwrap();
         let read = |file: &str| read_repo_file(&root, file).map_err(|p| p.to_string());

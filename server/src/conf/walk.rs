@@ -25,12 +25,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use super::compose_cache::ComposeCache;
 use super::definition::{DEFINITIONS_FOLDER, read_definition};
 use super::dependency::{DependencyNode, check_dependencies};
 use super::error::Error;
 use super::image::{BuildArg, ImageConfig};
 use super::json::{JsonDocument, child, expected_names, quoted_list};
-use super::compose_cache::ComposeCache;
 use super::model::{
     ConfProblem, ConfReport, ImageEntry, RepoPath, StackConfig, StackEntry, Subject,
 };

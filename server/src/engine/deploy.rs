@@ -7,8 +7,8 @@
 //! In order:
 //! 1. check each spec (every service has an image, every secret and config
 //!    a service uses is defined), take the stacks' locks, read the swarm
-//!    once for the whole batch (the snapshot: `/info`, services, networks,
-//!    secrets, configs) and check that the engine is a swarm manager;
+//!    once for the whole batch (the snapshot: services, networks, secrets,
+//!    configs), which also checks that the engine is a swarm manager;
 //! 2. check external networks, and existing secrets and configs (an
 //!    explicitly named one whose content changed fails the deploy here,
 //!    before anything is written);
@@ -385,7 +385,7 @@ impl Engine {
     /// fails (an invalid spec, a missing external network, a service that
     /// does not converge) fails alone. A spec whose stack appears twice
     /// fails with [`Error::DuplicateStack`]. Fails as a whole only when the
-    /// swarm cannot be read or the engine is not a swarm manager.
+    /// swarm cannot be read, or with [`Error::NotSwarmManager`].
     pub async fn deploy_stacks(
         &self,
         specs: &[StackSpec],
@@ -422,10 +422,9 @@ impl Engine {
         }
 
         let valid_specs: Vec<&StackSpec> = valid.iter().map(|&i| &specs[i]).collect();
+        // Fails with the docker CLI's message on an engine that is not a
+        // swarm manager.
         let mut snapshot = SwarmSnapshot::read(self.docker(), &valid_specs).await?;
-        if !valid_specs.is_empty() && !snapshot.is_manager {
-            return Err(Error::NotSwarmManager);
-        }
         let live: Vec<Vec<Service>> = valid_specs
             .iter()
             .map(|spec| snapshot.take_services(&spec.name))

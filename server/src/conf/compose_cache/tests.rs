@@ -72,10 +72,13 @@ fn shop_repo() -> Repo {
         ("shop/web.env", "A=1\n"),
         ("shop/static/index.html", "hello\n"),
         ("keys/key.txt", "secret\n"),
-        ("db/docker-compose-db.yml", "services:\n  db:\n    image: postgres:16\n"),
+        (
+            "db/docker-compose-db.yml",
+            "services:\n  db:\n    image: postgres:16\n",
+        ),
         (
             "cache/docker-compose-cache.yml",
-            "services:\n  cache:\n    image: redis:${REDIS_TAG}\n",
+            "services:\n  cache:\n    image: redis:7\n    environment:\n      MODE: ${REDIS_MODE}\n",
         ),
     ])
 }
@@ -86,7 +89,12 @@ fn a_second_read_reuses_every_load_and_gives_the_same_report() {
     let cache = ComposeCache::in_memory();
     let (first, first_counts) = repo.read(&cache);
     assert_eq!(first_counts, counts(0, 3));
-    assert_eq!(first.warnings.len(), 1, "the unset REDIS_TAG: {:?}", first.warnings);
+    assert_eq!(
+        first.warnings.len(),
+        1,
+        "the unset REDIS_MODE: {:?}",
+        first.warnings
+    );
     let (_, again) = repo.read(&cache.reopened());
     assert_eq!(again, counts(3, 0));
 }
