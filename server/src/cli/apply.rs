@@ -15,8 +15,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::output::{Progress, print_json};
-use crate::conf::model::DEFAULT_TARGET;
 use crate::conf::compose_cache::{self, ComposeCache};
+use crate::conf::model::DEFAULT_TARGET;
 use crate::conf::walk::{ReadOptions, read_conf_cached};
 use crate::engine::Engine;
 use crate::git::{CommitId, GitRepo};
@@ -102,7 +102,9 @@ pub fn default_data_dir() -> PathBuf {
 
 /// The data folder: `--data-dir` when given, else the default.
 fn data_folder(data_dir: Option<&Path>) -> PathBuf {
-    data_dir.map(Path::to_path_buf).unwrap_or_else(default_data_dir)
+    data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(default_data_dir)
 }
 
 /// The store in the data folder.
@@ -122,9 +124,17 @@ struct Prepared {
     _export: Option<tempfile::TempDir>,
 }
 
-async fn prepare(args: &RangeArgs, store: &Store, engine: Option<&Engine>, progress: &Progress) -> anyhow::Result<Prepared> {
-    let repo = GitRepo::open(&args.repo).with_context(|| format!("opening the conf repo {}", args.repo.display()))?;
-    let to = repo.resolve(args.to.as_deref().unwrap_or("HEAD")).context("resolving --to")?;
+async fn prepare(
+    args: &RangeArgs,
+    store: &Store,
+    engine: Option<&Engine>,
+    progress: &Progress,
+) -> anyhow::Result<Prepared> {
+    let repo = GitRepo::open(&args.repo)
+        .with_context(|| format!("opening the conf repo {}", args.repo.display()))?;
+    let to = repo
+        .resolve(args.to.as_deref().unwrap_or("HEAD"))
+        .context("resolving --to")?;
     let start = match &args.from {
         Some(from) => {
             let commit = match CommitId::parse(from) {
@@ -137,7 +147,10 @@ async fn prepare(args: &RangeArgs, store: &Store, engine: Option<&Engine>, progr
             Some(applied) => Start::Stored(applied.commit),
             None => match engine {
                 Some(engine) => {
-                    let labelled = engine.labelled_commits().await.context("reading io.voc.commit labels")?;
+                    let labelled = engine
+                        .labelled_commits()
+                        .await
+                        .context("reading io.voc.commit labels")?;
                     match newest_labelled_commit(&repo, &labelled) {
                         Some(commit) => Start::Labels(commit),
                         None => Start::None,
@@ -148,29 +161,45 @@ async fn prepare(args: &RangeArgs, store: &Store, engine: Option<&Engine>, progr
         },
     };
     match &start {
-        Start::Stored(commit) => progress.line(format_args!("last applied to {}: {} (voc's store)", args.target, commit.short())),
-        Start::Labels(commit) => {
-            progress.line(format_args!("last applied to {}: {} (found on the services' labels)", args.target, commit.short()))
-        }
-        Start::None => progress.line(format_args!("nothing was applied to {} before", args.target)),
+        Start::Stored(commit) => progress.line(format_args!(
+            "last applied to {}: {} (voc's store)",
+            args.target,
+            commit.short()
+        )),
+        Start::Labels(commit) => progress.line(format_args!(
+            "last applied to {}: {} (found on the services' labels)",
+            args.target,
+            commit.short()
+        )),
+        Start::None => progress.line(format_args!(
+            "nothing was applied to {} before",
+            args.target
+        )),
         Start::Given(_) => {}
     }
     let range = read_range(&repo, &start, &to).context("reading the commit range")?;
 
     let uses_workdir = repo.workdir().is_some() && repo.head()? == to && repo.is_clean()?;
     let (root, export) = if uses_workdir {
-        (repo.workdir().map(Path::to_path_buf).unwrap_or_default(), None)
+        (
+            repo.workdir().map(Path::to_path_buf).unwrap_or_default(),
+            None,
+        )
     } else {
         let folder = tempfile::tempdir().context("creating a folder for the commit's files")?;
         repo.export(&to, folder.path())?;
         (folder.path().to_path_buf(), Some(folder))
     };
     let targets = BTreeSet::from([args.target.clone()]);
-    let options = ReadOptions { targets: None, ..ReadOptions::default() };
+    let options = ReadOptions {
+        targets: None,
+        ..ReadOptions::default()
+    };
     // Loading every Compose file is most of a plan's time on a large repo;
     // the cache in the data folder keeps the loads whose inputs did not
     // change since the last run.
-    let cache = ComposeCache::open(&data_folder(args.data_dir.as_deref()).join(compose_cache::FILE_NAME));
+    let cache =
+        ComposeCache::open(&data_folder(args.data_dir.as_deref()).join(compose_cache::FILE_NAME));
     let conf = read_conf_cached(&root, &options, &cache);
     // A cache that cannot be written only costs time on the next run.
     let _ = cache.save();
@@ -187,7 +216,14 @@ async fn prepare(args: &RangeArgs, store: &Store, engine: Option<&Engine>, progr
         plan.actions.clear();
         plan.skipped.clear();
     }
-    Ok(Prepared { range, plan, root, conf, start, _export: export })
+    Ok(Prepared {
+        range,
+        plan,
+        root,
+        conf,
+        start,
+        _export: export,
+    })
 }
 
 fn print_plan(prepared: &Prepared) {
@@ -246,8 +282,13 @@ pub async fn run_plan(args: PlanArgs) -> anyhow::Result<()> {
     // The engine only helps find the last applied commit, when neither
     // --from nor the store gives it; planning works without it. Connecting
     // costs a round trip to the engine, so it is skipped when not needed.
-    let needs_engine = args.range.from.is_none() && store.last_applied(&args.range.target)?.is_none();
-    let engine = if needs_engine { Engine::connect().await.ok() } else { None };
+    let needs_engine =
+        args.range.from.is_none() && store.last_applied(&args.range.target)?.is_none();
+    let engine = if needs_engine {
+        Engine::connect().await.ok()
+    } else {
+        None
+    };
     let prepared = prepare(&args.range, &store, engine.as_ref(), &progress).await?;
     if args.range.json {
         print_json(&plan_json(&prepared));
@@ -260,7 +301,9 @@ pub async fn run_plan(args: PlanArgs) -> anyhow::Result<()> {
 pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
     let progress = Progress::start();
     let store = open_store(args.range.data_dir.as_deref())?;
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let prepared = prepare(&args.range, &store, Some(&engine), &progress).await?;
     print_plan(&prepared);
 
@@ -274,35 +317,67 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
         run_id,
     };
     let actions = prepared.plan.actions.clone();
-    let name_of = move |id: usize| actions.get(id).map(|a| a.kind.subject().to_string()).unwrap_or_default();
-    let report = apply(&engine, &store, &prepared.root, &prepared.conf.conf, &prepared.plan, &settings, &|event| {
-        match event {
+    let name_of = move |id: usize| {
+        actions
+            .get(id)
+            .map(|a| a.kind.subject().to_string())
+            .unwrap_or_default()
+    };
+    let report = apply(
+        &engine,
+        &store,
+        &prepared.root,
+        &prepared.conf.conf,
+        &prepared.plan,
+        &settings,
+        &|event| match event {
             ApplyEvent::Started { action, job } => {
                 let job = job.map(|j| format!(" (job {})", j.0)).unwrap_or_default();
                 progress.line(format_args!("{}{job}", action))
             }
-            ApplyEvent::Log { action, line } => progress.line(format_args!("  {}: {line}", name_of(action))),
+            ApplyEvent::Log { action, line } => {
+                progress.line(format_args!("  {}: {line}", name_of(action)))
+            }
             ApplyEvent::Finished { action, outcome } => {
                 let name = name_of(action);
                 match outcome {
-                    Outcome::Succeeded { summary } => progress.line(format_args!("{name}: done, {summary}")),
-                    Outcome::Unchanged { summary } => progress.line(format_args!("{name}: {summary}")),
-                    Outcome::Failed { error } => progress.line(format_args!("{name}: FAILED: {error}")),
-                    Outcome::Skipped { reason } => progress.line(format_args!("{name}: skipped, {reason}")),
+                    Outcome::Succeeded { summary } => {
+                        progress.line(format_args!("{name}: done, {summary}"))
+                    }
+                    Outcome::Unchanged { summary } => {
+                        progress.line(format_args!("{name}: {summary}"))
+                    }
+                    Outcome::Failed { error } => {
+                        progress.line(format_args!("{name}: FAILED: {error}"))
+                    }
+                    Outcome::Skipped { reason } => {
+                        progress.line(format_args!("{name}: skipped, {reason}"))
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await;
 
     if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(&json!({ "range": plan_json(&prepared), "report": report }))?;
-        std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
+        let text = serde_json::to_string_pretty(
+            &json!({ "range": plan_json(&prepared), "report": report }),
+        )?;
+        std::fs::write(path, text)
+            .with_context(|| format!("writing the report {}", path.display()))?;
     }
     let (succeeded, unchanged, failed, skipped) = report.counts();
     let summary = format!(
         "{succeeded} succeeded, {unchanged} unchanged, {failed} failed, {skipped} skipped{}",
-        if report.recorded { format!("; {} recorded as applied to {}", prepared.range.to.short(), settings.target) } else { String::new() }
+        if report.recorded {
+            format!(
+                "; {} recorded as applied to {}",
+                prepared.range.to.short(),
+                settings.target
+            )
+        } else {
+            String::new()
+        }
     );
     if args.range.json {
         print_json(&serde_json::to_value(&report)?);
@@ -315,7 +390,11 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
         let problems = prepared.plan.skipped.len();
         bail!(
             "the apply did not fully succeed: {failed} action(s) failed, {skipped} skipped{}",
-            if problems > 0 { format!(", {problems} stack(s) or image(s) not planned because of problems") } else { String::new() }
+            if problems > 0 {
+                format!(", {problems} stack(s) or image(s) not planned because of problems")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::output::{Progress, print_json};
 use super::variables;
-use crate::engine::credentials;
 use crate::conf::image::ImageConfig;
+use crate::engine::credentials;
 use crate::engine::image::ImageBuild;
 use crate::engine::{Engine, RegistryAuth};
 
@@ -71,7 +71,8 @@ pub async fn run(command: ImageCommand) -> anyhow::Result<()> {
 fn plan_build(args: &BuildArgs) -> anyhow::Result<(ImageBuild, Vec<String>)> {
     let config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             Some(ImageConfig::parse(&text, path)?)
         }
         None => None,
@@ -79,40 +80,76 @@ fn plan_build(args: &BuildArgs) -> anyhow::Result<(ImageBuild, Vec<String>)> {
     let tag = match (&args.tag, &config) {
         (Some(tag), _) => tag.clone(),
         (None, Some(config)) => config.tag.clone(),
-        (None, None) => bail!("give the image a tag with --tag, or its image-<name>.json with --config"),
+        (None, None) => {
+            bail!("give the image a tag with --tag, or its image-<name>.json with --config")
+        }
     };
     let context = match (&args.context, &config) {
         (Some(context), _) => context.clone(),
-        (None, Some(config)) => config.context_dir(&args.repo_root, &relative_to(&args.dockerfile, &args.repo_root)),
-        (None, None) => args.dockerfile.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, Some(config)) => config.context_dir(
+            &args.repo_root,
+            &relative_to(&args.dockerfile, &args.repo_root),
+        ),
+        (None, None) => args
+            .dockerfile
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
     };
-    let context = if context.as_os_str().is_empty() { PathBuf::from(".") } else { context };
+    let context = if context.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        context
+    };
     let mut build_args = match &config {
         // `$NAME` build args are secrets: in the CLI they come from voc's environment.
         Some(config) => config.resolve_build_args(&std::env::vars().collect())?,
         None => BTreeMap::new(),
     };
     build_args.extend(args.build_args.iter().cloned());
-    let mut labels = config.as_ref().map(|c| c.labels.clone()).unwrap_or_default();
+    let mut labels = config
+        .as_ref()
+        .map(|c| c.labels.clone())
+        .unwrap_or_default();
     labels.extend(args.labels.iter().cloned());
-    let target = args.target.clone().or_else(|| config.as_ref().and_then(|c| c.target.clone()));
+    let target = args
+        .target
+        .clone()
+        .or_else(|| config.as_ref().and_then(|c| c.target.clone()));
     let push = match &config {
         Some(config) if !config.push.is_empty() => config.push.clone(),
         _ => vec![tag.clone()],
     };
-    let build = ImageBuild { dockerfile: args.dockerfile.clone(), context, tag, build_args, target, labels };
+    let build = ImageBuild {
+        dockerfile: args.dockerfile.clone(),
+        context,
+        tag,
+        build_args,
+        target,
+        labels,
+    };
     Ok((build, push))
 }
 
 fn relative_to(path: &Path, root: &Path) -> PathBuf {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    absolute(path).strip_prefix(absolute(root)).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    absolute(path)
+        .strip_prefix(absolute(root))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn push_credentials(destination: &str) -> anyhow::Result<Option<RegistryAuth>> {
     let registry = credentials::registry_of(destination);
-    if let (Ok(username), Ok(password)) = (std::env::var("VOC_REGISTRY_USER"), std::env::var("VOC_REGISTRY_PASSWORD")) {
-        return Ok(Some(RegistryAuth { username, password, serveraddress: registry }));
+    if let (Ok(username), Ok(password)) = (
+        std::env::var("VOC_REGISTRY_USER"),
+        std::env::var("VOC_REGISTRY_PASSWORD"),
+    ) {
+        return Ok(Some(RegistryAuth {
+            username,
+            password,
+            serveraddress: registry,
+        }));
     }
     Ok(credentials::for_registry(&registry)?)
 }
@@ -126,9 +163,14 @@ async fn build(args: BuildArgs) -> anyhow::Result<()> {
         build.dockerfile.display(),
         build.context.display()
     ));
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let log = |line: &str| progress_line(line);
-    let built = engine.build_image(&build, &log).await.with_context(|| format!("building {}", build.tag))?;
+    let built = engine
+        .build_image(&build, &log)
+        .await
+        .with_context(|| format!("building {}", build.tag))?;
     progress.line(format_args!("built {} ({})", built.tag, built.id));
 
     let mut pushed = Vec::new();
@@ -140,7 +182,10 @@ async fn build(args: BuildArgs) -> anyhow::Result<()> {
                 .push_image(&built.tag, destination, auth.as_ref(), &log)
                 .await
                 .with_context(|| format!("pushing {destination}"))?;
-            progress.line(format_args!("pushed {} ({})", result.destination, result.digest));
+            progress.line(format_args!(
+                "pushed {} ({})",
+                result.destination, result.digest
+            ));
             pushed.push(json!({ "destination": result.destination, "digest": result.digest }));
         }
     }

@@ -47,14 +47,24 @@ pub struct JobArgs {
 pub fn run_jobs(args: JobsArgs) -> anyhow::Result<()> {
     let store = open_store(args.data_dir.as_deref())?;
     let status = match &args.status {
-        Some(text) => Some(JobStatus::parse(text).ok_or_else(|| anyhow::anyhow!("unknown status `{text}`"))?),
+        Some(text) => {
+            Some(JobStatus::parse(text).ok_or_else(|| anyhow::anyhow!("unknown status `{text}`"))?)
+        }
         None => None,
     };
     let kind = match &args.kind {
-        Some(text) => Some(JobKind::parse(text).ok_or_else(|| anyhow::anyhow!("unknown kind `{text}`"))?),
+        Some(text) => {
+            Some(JobKind::parse(text).ok_or_else(|| anyhow::anyhow!("unknown kind `{text}`"))?)
+        }
         None => None,
     };
-    let filter = JobFilter { subject: args.subject.clone(), kind, status, limit: Some(args.limit), ..JobFilter::default() };
+    let filter = JobFilter {
+        subject: args.subject.clone(),
+        kind,
+        status,
+        limit: Some(args.limit),
+        ..JobFilter::default()
+    };
     let jobs = store.list_jobs(&filter)?;
     if args.json {
         print_json(&json!(jobs.iter().map(job_json).collect::<Vec<_>>()));
@@ -68,21 +78,37 @@ pub fn run_jobs(args: JobsArgs) -> anyhow::Result<()> {
                 job.kind.to_string(),
                 job.subject.clone(),
                 job.target.clone(),
-                job.commit.as_ref().map(|c| c.short().to_owned()).unwrap_or_default(),
+                job.commit
+                    .as_ref()
+                    .map(|c| c.short().to_owned())
+                    .unwrap_or_default(),
                 job.status.to_string(),
                 duration(job.started_at, job.finished_at),
-                job.error.clone().unwrap_or_default().lines().next().unwrap_or_default().to_owned(),
+                job.error
+                    .clone()
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
             ]
         })
         .collect();
-    print_table(&["ID", "KIND", "SUBJECT", "TARGET", "COMMIT", "STATUS", "TIME", "ERROR"], &rows);
+    print_table(
+        &[
+            "ID", "KIND", "SUBJECT", "TARGET", "COMMIT", "STATUS", "TIME", "ERROR",
+        ],
+        &rows,
+    );
     Ok(())
 }
 
 pub fn run_job(args: JobArgs) -> anyhow::Result<()> {
     let store = open_store(args.data_dir.as_deref())?;
     let id = JobId::parse(&args.id)?;
-    let Some(job) = store.job(id)? else { bail!("there is no job {}", args.id) };
+    let Some(job) = store.job(id)? else {
+        bail!("there is no job {}", args.id)
+    };
     let log = store.job_log(id, 0)?;
     if args.json {
         let mut value = job_json(&job);
@@ -90,7 +116,10 @@ pub fn run_job(args: JobArgs) -> anyhow::Result<()> {
         print_json(&value);
         return Ok(());
     }
-    println!("job {}: {} {} on {} ({})", job.id.0, job.kind, job.subject, job.target, job.status);
+    println!(
+        "job {}: {} {} on {} ({})",
+        job.id.0, job.kind, job.subject, job.target, job.status
+    );
     if let Some(commit) = &job.commit {
         println!("commit: {}", commit.as_str());
     }

@@ -58,12 +58,18 @@ pub fn main() -> ExitCode {
     // SAFETY: no other thread exists yet (the runtime starts below), so
     // libgit2's globals are written before anything can read them.
     let timeouts = unsafe {
-        crate::git::set_network_timeouts(std::time::Duration::from_secs(30), std::time::Duration::from_secs(120))
+        crate::git::set_network_timeouts(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_secs(120),
+        )
     };
     if let Err(error) = timeouts {
         eprintln!("warning: git network timeouts could not be set: {error}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

@@ -12,7 +12,9 @@ pub struct Progress {
 impl Progress {
     /// Starts the clock.
     pub fn start() -> Progress {
-        Progress { started: Instant::now() }
+        Progress {
+            started: Instant::now(),
+        }
     }
 
     /// Prints one line.
@@ -67,7 +69,10 @@ pub fn age(timestamp: &str, now: std::time::SystemTime) -> String {
     let Some(then) = unix_seconds(timestamp) else {
         return timestamp.to_owned();
     };
-    let now = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(then);
+    let now = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(then);
     let seconds = (now - then).max(0);
     let (amount, unit) = match seconds {
         0..60 => (seconds, "second"),
@@ -108,7 +113,10 @@ mod tests {
     fn timestamps_read_as_unix_seconds() {
         assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(unix_seconds("2000-03-01T00:00:00.5Z"), Some(951_868_800));
-        assert_eq!(unix_seconds("2026-11-26T00:29:08.023945391Z"), Some(1_795_652_948));
+        assert_eq!(
+            unix_seconds("2026-11-26T00:29:08.023945391Z"),
+            Some(1_795_652_948)
+        );
         assert_eq!(unix_seconds("2024-02-29T12:00:00Z"), Some(1_709_208_000));
         assert_eq!(unix_seconds("0001-01-01T00:00:00Z"), Some(-62_135_596_800));
         assert_eq!(unix_seconds("yesterday"), None);

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::output::{Progress, age, print_json, print_table};
 use super::variables;
-use crate::engine::credentials;
 use crate::compose;
+use crate::engine::credentials;
 use crate::engine::{DeployOptions, Engine, RemoveEvent, ResolveImage, ServiceAction};
 
 #[derive(Debug, Subcommand)]
@@ -44,7 +44,12 @@ enum ResolveImageArg {
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     /// Compose file(s); several are merged in order.
-    #[arg(short = 'c', long = "compose-file", required = true, value_name = "FILE")]
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        required = true,
+        value_name = "FILE"
+    )]
     compose_files: Vec<PathBuf>,
     /// An interpolation variable, `KEY=VALUE` (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = variables::parse_assignment)]
@@ -112,7 +117,12 @@ pub struct StackArgs {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Compose file(s); several are merged in order.
-    #[arg(short = 'c', long = "compose-file", required = true, value_name = "FILE")]
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        required = true,
+        value_name = "FILE"
+    )]
     compose_files: Vec<PathBuf>,
     /// An interpolation variable, `KEY=VALUE` (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = variables::parse_assignment)]
@@ -158,13 +168,15 @@ fn load_stack(
     variables: &compose::load::Variables,
     progress: &Progress,
 ) -> anyhow::Result<compose::StackSpec> {
-    let loaded = compose::load::load_files(files, variables)
-        .map_err(|error| anyhow::anyhow!("the Compose file is invalid, nothing was deployed:\n{error}"))?;
+    let loaded = compose::load::load_files(files, variables).map_err(|error| {
+        anyhow::anyhow!("the Compose file is invalid, nothing was deployed:\n{error}")
+    })?;
     for warning in &loaded.warnings {
         progress.line(format_args!("warning: {warning}"));
     }
-    compose::convert(name, &loaded.file)
-        .map_err(|error| anyhow::anyhow!("the stack cannot be converted, nothing was deployed:\n{error}"))
+    compose::convert(name, &loaded.file).map_err(|error| {
+        anyhow::anyhow!("the stack cannot be converted, nothing was deployed:\n{error}")
+    })
 }
 
 async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
@@ -180,7 +192,9 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         spec.configs.len()
     ));
 
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let registry_auth = if args.with_registry_auth {
         credentials::for_images(spec.services.iter().map(|s| s.image.as_str()))?
     } else {
@@ -198,18 +212,28 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         stability: args.stability,
         ..DeployOptions::default()
     };
-    let result = engine.deploy_stack(&spec, &options, &|event| progress.line(event)).await;
+    let result = engine
+        .deploy_stack(&spec, &options, &|event| progress.line(event))
+        .await;
     let report = match result {
         Ok(report) => report,
         Err(error) => {
             if args.json {
-                print_json(&json!({ "stack": spec.name, "ok": false, "error": format!("{error:#}") }));
+                print_json(
+                    &json!({ "stack": spec.name, "ok": false, "error": format!("{error:#}") }),
+                );
             }
             return Err(anyhow::Error::new(error).context(format!("deploying stack {}", spec.name)));
         }
     };
 
-    let count = |action: ServiceAction| report.services.iter().filter(|s| s.action == action).count();
+    let count = |action: ServiceAction| {
+        report
+            .services
+            .iter()
+            .filter(|s| s.action == action)
+            .count()
+    };
     let summary = format!(
         "stack {}: {} created, {} updated, {} unchanged, {} removed{} in {:.1}s",
         report.stack,
@@ -217,7 +241,11 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         count(ServiceAction::Updated),
         count(ServiceAction::Unchanged),
         count(ServiceAction::Removed),
-        if report.is_noop() { " (nothing to do)" } else { "" },
+        if report.is_noop() {
+            " (nothing to do)"
+        } else {
+            ""
+        },
         progress.elapsed_secs()
     );
     if args.json {
@@ -242,13 +270,17 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
 
 async fn remove(args: RemoveArgs) -> anyhow::Result<()> {
     let progress = Progress::start();
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let mut failed = Vec::new();
     let mut results = Vec::new();
     for name in &args.names {
         let outcome = engine
             .remove_stack(name, &|event| match event {
-                RemoveEvent::NothingFound => progress.line(format_args!("nothing found in stack: {name}")),
+                RemoveEvent::NothingFound => {
+                    progress.line(format_args!("nothing found in stack: {name}"))
+                }
                 event => progress.line(event),
             })
             .await;
@@ -279,19 +311,31 @@ async fn remove(args: RemoveArgs) -> anyhow::Result<()> {
 }
 
 async fn list(args: ListArgs) -> anyhow::Result<()> {
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let stacks = engine.list_stacks().await?;
     if args.json {
-        print_json(&json!(stacks.iter().map(|s| json!({"name": s.name, "services": s.services})).collect::<Vec<_>>()));
+        print_json(&json!(
+            stacks
+                .iter()
+                .map(|s| json!({"name": s.name, "services": s.services}))
+                .collect::<Vec<_>>()
+        ));
     } else {
-        let rows: Vec<Vec<String>> = stacks.iter().map(|s| vec![s.name.clone(), s.services.to_string()]).collect();
+        let rows: Vec<Vec<String>> = stacks
+            .iter()
+            .map(|s| vec![s.name.clone(), s.services.to_string()])
+            .collect();
         print_table(&["NAME", "SERVICES"], &rows);
     }
     Ok(())
 }
 
 async fn tasks(args: StackArgs) -> anyhow::Result<()> {
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let tasks = engine.stack_tasks(&args.name).await?;
     if args.json {
         print_json(&json!(tasks.iter().map(|t| json!({
@@ -303,7 +347,11 @@ async fn tasks(args: StackArgs) -> anyhow::Result<()> {
         let rows: Vec<Vec<String>> = tasks
             .iter()
             .map(|t| {
-                let name = if t.is_history { format!(" \\_ {}", t.name) } else { t.name.clone() };
+                let name = if t.is_history {
+                    format!(" \\_ {}", t.name)
+                } else {
+                    t.name.clone()
+                };
                 vec![
                     short_id(&t.id),
                     name,
@@ -315,22 +363,40 @@ async fn tasks(args: StackArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        print_table(&["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR"], &rows);
+        print_table(
+            &[
+                "ID",
+                "NAME",
+                "IMAGE",
+                "NODE",
+                "DESIRED STATE",
+                "CURRENT STATE",
+                "ERROR",
+            ],
+            &rows,
+        );
     }
     Ok(())
 }
 
 async fn services(args: StackArgs) -> anyhow::Result<()> {
-    let engine = Engine::connect().await.context("cannot reach the docker engine")?;
+    let engine = Engine::connect()
+        .await
+        .context("cannot reach the docker engine")?;
     let services = engine.stack_services(&args.name).await?;
     if services.is_empty() {
         bail!("nothing found in stack: {}", args.name);
     }
     if args.json {
-        print_json(&json!(services.iter().map(|s| json!({
-            "id": s.id, "name": s.name, "mode": s.mode.to_string(), "running": s.running,
-            "desired": s.desired, "image": s.image, "ports": s.ports,
-        })).collect::<Vec<_>>()));
+        print_json(&json!(
+            services
+                .iter()
+                .map(|s| json!({
+                    "id": s.id, "name": s.name, "mode": s.mode.to_string(), "running": s.running,
+                    "desired": s.desired, "image": s.image, "ports": s.ports,
+                }))
+                .collect::<Vec<_>>()
+        ));
     } else {
         let rows: Vec<Vec<String>> = services
             .iter()
@@ -356,7 +422,11 @@ fn config(args: ConfigArgs) -> anyhow::Result<()> {
     match &args.specs {
         Some(name) => {
             let spec = load_stack(name, &args.compose_files, &variables, &progress)?;
-            let services: Vec<_> = spec.services.iter().map(|s| json!({"name": s.name, "spec": s.spec})).collect();
+            let services: Vec<_> = spec
+                .services
+                .iter()
+                .map(|s| json!({"name": s.name, "spec": s.spec}))
+                .collect();
             let networks: Vec<_> = spec
                 .networks
                 .iter()
@@ -370,7 +440,8 @@ fn config(args: ConfigArgs) -> anyhow::Result<()> {
             for warning in &loaded.warnings {
                 progress.line(format_args!("warning: {warning}"));
             }
-            let text = yaml_serde::to_string(&loaded.file).context("printing the loaded Compose model")?;
+            let text =
+                yaml_serde::to_string(&loaded.file).context("printing the loaded Compose model")?;
             print!("{text}");
         }
     }

@@ -67,12 +67,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("vars");
         std::fs::write(&file, "# comment\n\nA=from-file\nB=file\n").unwrap();
-        let vars = collect(&[("A".into(), "from-flag".into())], std::slice::from_ref(&file), false).unwrap();
+        let vars = collect(
+            &[("A".into(), "from-flag".into())],
+            std::slice::from_ref(&file),
+            false,
+        )
+        .unwrap();
         assert_eq!(vars.get("A").map(String::as_str), Some("from-flag"));
         assert_eq!(vars.get("B").map(String::as_str), Some("file"));
 
         std::fs::write(&file, "oops\n").unwrap();
         let error = collect(&[], &[file], false).unwrap_err().to_string();
-        assert!(error.ends_with("vars:1: `oops` is not KEY=VALUE"), "{error}");
+        assert!(
+            error.ends_with("vars:1: `oops` is not KEY=VALUE"),
+            "{error}"
+        );
     }
 }

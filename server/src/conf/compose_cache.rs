@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{ConfProblem, RepoPath};
-use super::repo_path::escapes_repo;
+use super::repo_path::escapes_repo_among;
 use super::stack::{ComposeCheck, check_compose_text};
 use crate::compose;
 
@@ -173,22 +173,24 @@ impl ComposeCache {
     }
 
     /// [`check_compose_text`], or its earlier result when none of its
-    /// inputs changed. `root` must be canonical.
+    /// inputs changed. `root` must be canonical; `links` are the repo's
+    /// symbolic links when a walk found them all.
     pub fn check(
         &self,
         root: &Path,
         file: &str,
         text: String,
         variables: &compose::Variables,
+        links: Option<&BTreeSet<RepoPath>>,
     ) -> ComposeCheck {
         let key = key(file, &text, variables);
         if let Some(entry) = self.stored.get(&key)
-            && is_current(root, entry)
+            && is_current(root, entry, links)
         {
             self.run().reused.insert(key);
             return entry.to_check();
         }
-        let check = check_compose_text(root, file, text, variables);
+        let check = check_compose_text(root, file, text, variables, links);
         if !check.from_repo_only {
             self.run().uncached += 1;
             return check;
@@ -197,7 +199,7 @@ impl ComposeCache {
             inputs: check
                 .reads
                 .iter()
-                .map(|read| (read.clone(), fingerprint(root, read)))
+                .map(|read| (read.clone(), fingerprint(root, read, links)))
                 .collect(),
             images: check.images.clone(),
             problems: check.problems.clone(),
@@ -227,11 +229,11 @@ impl Entry {
 }
 
 /// True if every file `entry` depends on is as it was.
-fn is_current(root: &Path, entry: &Entry) -> bool {
+fn is_current(root: &Path, entry: &Entry, links: Option<&BTreeSet<RepoPath>>) -> bool {
     entry
         .inputs
         .iter()
-        .all(|(path, print)| fingerprint(root, path) == *print)
+        .all(|(path, print)| fingerprint(root, path, links) == *print)
 }
 
 /// The key of a load: a hash of everything it reads besides other files.
@@ -255,9 +257,10 @@ fn key(file: &str, text: &str, variables: &compose::Variables) -> String {
 /// What the file at `path` is now, as far as a load can tell: the hash of
 /// its content, or what it is when it is not a file, marked with `!` when
 /// it leads out of the repo through a symbolic link.
-fn fingerprint(root: &Path, path: &str) -> String {
+fn fingerprint(root: &Path, path: &str, links: Option<&BTreeSet<RepoPath>>) -> String {
     let absolute = root.join(path);
     // `metadata` and `read` follow symbolic links, as the loader does.
+    // What the path is comes first: reading a named pipe would block.
     let what = match std::fs::metadata(&absolute) {
         Ok(meta) if meta.is_file() => match std::fs::read(&absolute) {
             Ok(bytes) => to_hex(&Sha256::digest(&bytes)),
@@ -267,7 +270,7 @@ fn fingerprint(root: &Path, path: &str) -> String {
         Ok(_) => "other".to_owned(),
         Err(_) => "missing".to_owned(),
     };
-    if escapes_repo(root, &absolute) {
+    if escapes_repo_among(root, &absolute, links) {
         format!("{what}!")
     } else {
         what

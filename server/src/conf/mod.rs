@@ -15,6 +15,8 @@
 //!   across stacks), `json` (JSON files with the line of every value),
 //!   `repo_path` (paths relative to the root, links out of it) and
 //!   `suggest` ("did you mean").
+//! - [`render`]: a stack from a definition and a form of options, the
+//!   rendered Compose file validated, secrets kept out of it.
 //! - [`compose_cache`]: what loading each Compose file found, kept between
 //!   runs, so [`read_conf_cached`] loads only what changed.
 
@@ -26,6 +28,7 @@ pub mod image;
 mod json;
 pub mod model;
 pub mod name;
+pub mod render;
 mod repo_path;
 mod stack;
 mod suggest;

@@ -2,6 +2,7 @@
 //! `/`-separated, as git names them), and the check that a path does not
 //! lead out of the repo through a symbolic link.
 
+use std::collections::BTreeSet;
 use std::path::{Component, Path};
 
 use super::model::{ConfProblem, RepoPath};
@@ -37,6 +38,52 @@ pub fn escapes_repo(root: &Path, path: &Path) -> bool {
     }
 }
 
+/// [`escapes_repo`], knowing `links`: every symbolic link of the repo
+/// outside `.git`, by repo path, as a walk of the whole repo just found
+/// them (`None` when the walk could not see everything). A path under the
+/// root, written without `..`, outside `.git`, none of whose leading parts
+/// is a link, cannot lead out of the repo: the answer then takes no system
+/// call, where looking on disk takes one per part of the path, and the
+/// thousands of files of a large repo add up.
+pub fn escapes_repo_among(root: &Path, path: &Path, links: Option<&BTreeSet<RepoPath>>) -> bool {
+    if let Some(links) = links
+        && is_clear_of(root, path, links)
+    {
+        return false;
+    }
+    escapes_repo(root, path)
+}
+
+/// True if `path` is plainly under `root`, outside `.git`, and none of its
+/// leading parts is one of `links`.
+fn is_clear_of(root: &Path, path: &Path, links: &BTreeSet<RepoPath>) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut prefix = String::new();
+    for component in relative.components() {
+        let Component::Normal(part) = component else {
+            return false;
+        };
+        // The walk skips names that are not UTF-8, so it cannot vouch for
+        // what is under them.
+        let Some(part) = part.to_str() else {
+            return false;
+        };
+        if prefix.is_empty() && part == ".git" {
+            return false;
+        }
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        if links.contains(&prefix) {
+            return false;
+        }
+    }
+    true
+}
+
 /// True if `path` is under `root`, plainly (no `..`), and none of its
 /// components below `root` is a symbolic link, or one is missing: then it
 /// cannot lead out of the repo. One `lstat` per component below the root,
@@ -66,8 +113,18 @@ fn has_no_link_below(root: &Path, path: &Path) -> bool {
 /// `root`) as text; the problem, about `file`, when it cannot be read, is
 /// not UTF-8, or is a symbolic link that leads out of the repo.
 pub fn read_repo_file(root: &Path, file: &str) -> Result<String, ConfProblem> {
+    read_repo_file_among(root, file, None)
+}
+
+/// [`read_repo_file`], knowing the repo's links (see
+/// [`escapes_repo_among`]).
+pub fn read_repo_file_among(
+    root: &Path,
+    file: &str,
+    links: Option<&BTreeSet<RepoPath>>,
+) -> Result<String, ConfProblem> {
     let path = root.join(file);
-    if escapes_repo(root, &path) {
+    if escapes_repo_among(root, &path, links) {
         return Err(
             ConfProblem::new(file, "is a symbolic link that leads out of the repo")
                 .with_hint("voc reads only what is in the repo: put the file itself there"),
@@ -98,6 +155,25 @@ mod tests {
                 expected,
                 "{path}"
             );
+        }
+    }
+
+    #[test]
+    fn known_links_spare_the_disk_only_for_paths_clear_of_them() {
+        let root = Path::new("/srv/repo");
+        let links = BTreeSet::from(["a/link".to_owned(), "file-link".to_owned()]);
+        let cases = [
+            ("/srv/repo/a/b/c.env", true),
+            ("/srv/repo/a/linked.env", true),
+            ("/srv/repo/a/link", false),
+            ("/srv/repo/a/link/c.env", false),
+            ("/srv/repo/file-link", false),
+            ("/srv/repo/.git/config", false),
+            ("/srv/repo/a/../c.env", false),
+            ("/srv/other/c.env", false),
+        ];
+        for (path, clear) in cases {
+            assert_eq!(is_clear_of(root, Path::new(path), &links), clear, "{path}");
         }
     }
 

@@ -14,7 +14,7 @@ use serde_json::Map;
 use super::json::{JsonDocument, deserialize_fields};
 use super::model::{ConfProblem, RepoPath, StackConfig};
 use super::name::check_name;
-use super::repo_path::{escapes_repo, to_repo_path};
+use super::repo_path::{escapes_repo_among, to_repo_path};
 use crate::compose;
 
 /// `stack-<name>.json`, read as far as it goes.
@@ -136,16 +136,20 @@ pub fn check_compose(root: &Path, file: &str, variables: &compose::Variables) ->
         root,
         file,
         compose::load_files(std::slice::from_ref(&absolute), variables),
+        None,
     )
 }
 
 /// [`check_compose`] on the file's text, already read (the walker reads it
-/// to check it is UTF-8 in the repo, and need not read it twice).
+/// to check it is UTF-8 in the repo, and need not read it twice), knowing
+/// the repo's symbolic links when a walk found them all (see
+/// [`escapes_repo_among`]).
 pub fn check_compose_text(
     root: &Path,
     file: &str,
     text: String,
     variables: &compose::Variables,
+    links: Option<&BTreeSet<RepoPath>>,
 ) -> ComposeCheck {
     let source = compose::ComposeSource {
         path: root.join(file),
@@ -155,6 +159,7 @@ pub fn check_compose_text(
         root,
         file,
         compose::load_sources(std::slice::from_ref(&source), variables),
+        links,
     )
 }
 
@@ -162,6 +167,7 @@ fn check_loaded(
     root: &Path,
     file: &str,
     loaded: Result<compose::Loaded, compose::LoadError>,
+    links: Option<&BTreeSet<RepoPath>>,
 ) -> ComposeCheck {
     let mut check = ComposeCheck::default();
     match loaded {
@@ -187,7 +193,7 @@ fn check_loaded(
                 let Some(relative) = to_repo_path(root, &read) else {
                     continue;
                 };
-                if escapes_repo(root, &read) {
+                if escapes_repo_among(root, &read, links) {
                     check.problems.push(
                         ConfProblem::new(
                             file,

@@ -35,7 +35,7 @@ use super::model::{
     ConfProblem, ConfReport, ImageEntry, RepoPath, StackConfig, StackEntry, Subject,
 };
 use super::name::{check_name, suggest_name};
-use super::repo_path::{escapes_repo, read_repo_file};
+use super::repo_path::{escapes_repo, read_repo_file, read_repo_file_among};
 use super::stack::{ComposeCheck, StackSettings, check_compose_text, read_settings};
 use super::suggest::did_you_mean;
 use crate::compose;
@@ -129,6 +129,20 @@ struct Found {
     definitions: BTreeSet<String>,
     /// Folders that cannot be read.
     problems: Vec<ConfProblem>,
+    /// Every symbolic link met (outside `.git`), so that checking whether a
+    /// path leads out of the repo needs no system call (see
+    /// [`escapes_repo_among`](super::repo_path::escapes_repo_among)).
+    links: BTreeSet<RepoPath>,
+    /// Something could not be walked (a folder or an entry that cannot be
+    /// read, a name that is not UTF-8): `links` may then miss some.
+    unseen: bool,
+}
+
+impl Found {
+    /// The repo's links, when the walk saw everything.
+    fn known_links(&self) -> Option<&BTreeSet<RepoPath>> {
+        (!self.unseen).then_some(&self.links)
+    }
 }
 
 /// What a file's name says it is.
@@ -172,6 +186,7 @@ impl Found {
         let entries = match std::fs::read_dir(root.join(folder)) {
             Ok(entries) => entries,
             Err(error) => {
+                self.unseen = true;
                 self.problems.push(ConfProblem::new(
                     if folder.is_empty() { "." } else { folder },
                     format!("cannot be read: {error}"),
@@ -179,11 +194,17 @@ impl Found {
                 return;
             }
         };
-        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        let mut entries: Vec<_> = entries
+            .filter_map(|entry| {
+                self.unseen |= entry.is_err();
+                entry.ok()
+            })
+            .collect();
         entries.sort_by_key(|entry| entry.file_name());
         for entry in entries {
             // Names that are not UTF-8 cannot name a stack or an image.
             let Ok(file_name) = entry.file_name().into_string() else {
+                self.unseen = true;
                 continue;
             };
             if file_name == ".git" {
@@ -195,8 +216,12 @@ impl Found {
                 format!("{folder}/{file_name}")
             };
             let Ok(file_type) = entry.file_type() else {
+                self.unseen = true;
                 continue;
             };
+            if file_type.is_symlink() {
+                self.links.insert(path.clone());
+            }
             if file_type.is_dir() {
                 if folder == DEFINITIONS_FOLDER {
                     self.definitions.insert(file_name);
@@ -381,7 +406,8 @@ fn read_stack<'a>(
         ],
     );
     let settings_file = settings_files.first();
-    let settings = settings_file.and_then(|file| match read_repo_file(root, file) {
+    let links = found.known_links();
+    let settings = settings_file.and_then(|file| match read_repo_file_among(root, file, links) {
         Ok(text) => Some(read_settings(&text, file, name)),
         Err(problem) => {
             problems.push(problem);
@@ -413,10 +439,10 @@ fn read_stack<'a>(
     let mut compose = None;
     let mut warnings = Vec::new();
     for file in compose_files {
-        let check = match read_repo_file(root, file) {
+        let check = match read_repo_file_among(root, file, links) {
             Ok(text) => match cache {
-                Some(cache) => cache.check(root, file, text, &variables),
-                None => check_compose_text(root, file, text, &variables),
+                Some(cache) => cache.check(root, file, text, &variables, links),
+                None => check_compose_text(root, file, text, &variables, links),
             },
             Err(problem) => ComposeCheck {
                 problems: vec![problem],

@@ -19,15 +19,26 @@ impl Engine {
     /// Docker call.
     pub async fn labelled_commits(&self) -> Result<BTreeSet<String>> {
         let filters = HashMap::from([("label".to_owned(), vec![COMMIT_LABEL.to_owned()])]);
-        let options = ListServicesOptions { filters: Some(filters), status: Some(false) };
-        let services = self
-            .docker()
-            .list_services(Some(options))
-            .await
-            .during("listing services", ObjectKind::Service, COMMIT_LABEL)?;
+        let options = ListServicesOptions {
+            filters: Some(filters),
+            status: Some(false),
+        };
+        let services = self.docker().list_services(Some(options)).await.during(
+            "listing services",
+            ObjectKind::Service,
+            COMMIT_LABEL,
+        )?;
         Ok(services
             .iter()
-            .filter_map(|service| service.spec.as_ref()?.labels.as_ref()?.get(COMMIT_LABEL).cloned())
+            .filter_map(|service| {
+                service
+                    .spec
+                    .as_ref()?
+                    .labels
+                    .as_ref()?
+                    .get(COMMIT_LABEL)
+                    .cloned()
+            })
             .collect())
     }
 }

@@ -32,7 +32,9 @@ pub enum CredentialsError {
         message: String,
     },
     /// The images need credentials for more than one registry.
-    #[error("--with-registry-auth sends credentials for one registry, but the stack's images come from {registries}")]
+    #[error(
+        "--with-registry-auth sends credentials for one registry, but the stack's images come from {registries}"
+    )]
     SeveralRegistries {
         /// The registries, comma-separated.
         registries: String,
@@ -43,7 +45,9 @@ pub enum CredentialsError {
 /// `127.0.0.1:5000`); Docker Hub for names without a host part.
 pub fn registry_of(image: &str) -> String {
     match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => first.to_owned(),
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first.to_owned()
+        }
         _ => "docker.io".to_owned(),
     }
 }
@@ -51,7 +55,9 @@ pub fn registry_of(image: &str) -> String {
 /// The credentials for the registry the given images come from. All images
 /// that need a registry other than Docker Hub must share one, because one
 /// `X-Registry-Auth` header goes with the deploy.
-pub fn for_images<'a>(images: impl Iterator<Item = &'a str>) -> Result<Option<RegistryAuth>, CredentialsError> {
+pub fn for_images<'a>(
+    images: impl Iterator<Item = &'a str>,
+) -> Result<Option<RegistryAuth>, CredentialsError> {
     let mut registries: Vec<String> = images.map(registry_of).collect();
     registries.sort();
     registries.dedup();
@@ -62,7 +68,11 @@ pub fn for_images<'a>(images: impl Iterator<Item = &'a str>) -> Result<Option<Re
             let private: Vec<&String> = many.iter().filter(|r| *r != "docker.io").collect();
             match private.as_slice() {
                 [one] => (*one).clone(),
-                _ => return Err(CredentialsError::SeveralRegistries { registries: many.join(", ") }),
+                _ => {
+                    return Err(CredentialsError::SeveralRegistries {
+                        registries: many.join(", "),
+                    });
+                }
             }
         }
     };
@@ -77,7 +87,10 @@ pub fn for_registry(registry: &str) -> Result<Option<RegistryAuth>, CredentialsE
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(CredentialsError::Read { path, source }),
     };
-    let invalid = |message: String| CredentialsError::Invalid { path: path.clone(), message };
+    let invalid = |message: String| CredentialsError::Invalid {
+        path: path.clone(),
+        message,
+    };
     let config: serde_json::Value =
         serde_json::from_str(&text).map_err(|error| invalid(format!("not valid JSON: {error}")))?;
     let Some(auths) = config.get("auths").and_then(|a| a.as_object()) else {
@@ -87,7 +100,11 @@ pub fn for_registry(registry: &str) -> Result<Option<RegistryAuth>, CredentialsE
         registry.to_owned(),
         format!("https://{registry}"),
         format!("http://{registry}"),
-        if registry == "docker.io" { "https://index.docker.io/v1/".to_owned() } else { String::new() },
+        if registry == "docker.io" {
+            "https://index.docker.io/v1/".to_owned()
+        } else {
+            String::new()
+        },
     ];
     let Some(entry) = wanted.iter().find_map(|key| auths.get(key)) else {
         return Ok(None);
@@ -99,7 +116,9 @@ pub fn for_registry(registry: &str) -> Result<Option<RegistryAuth>, CredentialsE
         let decoded = String::from_utf8(decoded)
             .map_err(|_| invalid(format!("the credentials for {registry} are not UTF-8")))?;
         let Some((username, password)) = decoded.split_once(':') else {
-            return Err(invalid(format!("the credentials for {registry} are not user:password")));
+            return Err(invalid(format!(
+                "the credentials for {registry} are not user:password"
+            )));
         };
         return Ok(Some(RegistryAuth {
             username: username.to_owned(),
@@ -109,19 +128,25 @@ pub fn for_registry(registry: &str) -> Result<Option<RegistryAuth>, CredentialsE
     }
     let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).map(str::to_owned);
     Ok(match (field("username"), field("password")) {
-        (Some(username), Some(password)) => {
-            Some(RegistryAuth { username, password, serveraddress: registry.to_owned() })
-        }
+        (Some(username), Some(password)) => Some(RegistryAuth {
+            username,
+            password,
+            serveraddress: registry.to_owned(),
+        }),
         _ => None,
     })
 }
 
 /// `$DOCKER_CONFIG/config.json`, or `~/.docker/config.json`.
 fn config_path() -> PathBuf {
-    let folder = std::env::var_os("DOCKER_CONFIG").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
-        home.join(".docker")
-    });
+    let folder = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/root"));
+            home.join(".docker")
+        });
     folder.join("config.json")
 }
 
@@ -135,7 +160,10 @@ mod tests {
             ("nginx", "docker.io"),
             ("library/nginx:1.25", "docker.io"),
             ("127.0.0.1:5000/app:1", "127.0.0.1:5000"),
-            ("registry.example.org/shop/api@sha256:00", "registry.example.org"),
+            (
+                "registry.example.org/shop/api@sha256:00",
+                "registry.example.org",
+            ),
             ("localhost/app", "localhost"),
             ("voc-test/busybox:latest", "docker.io"),
         ] {
@@ -148,6 +176,9 @@ mod tests {
         // No config file is read for an image set with no registry at all.
         assert!(for_images(std::iter::empty()).unwrap().is_none());
         let error = for_images(["a.example/x", "b.example/y"].into_iter()).unwrap_err();
-        assert!(error.to_string().contains("a.example, b.example"), "{error}");
+        assert!(
+            error.to_string().contains("a.example, b.example"),
+            "{error}"
+        );
     }
 }

@@ -70,7 +70,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("docker", &self.docker).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("docker", &self.docker)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,8 +83,12 @@ impl Engine {
     /// `DOCKER_CERT_PATH` (default `~/.docker`). Then negotiates the API
     /// version with the daemon, which also checks that it answers.
     pub async fn connect() -> Result<Engine> {
-        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
-        let connect_error = |source| Error::Connect { host: host.clone(), source };
+        let host = std::env::var("DOCKER_HOST")
+            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
+        let connect_error = |source| Error::Connect {
+            host: host.clone(),
+            source,
+        };
         let docker = Docker::connect_with_defaults().map_err(connect_error)?;
         let docker = docker.negotiate_version().await.map_err(connect_error)?;
         Ok(Engine::from_docker(docker))
@@ -90,7 +96,10 @@ impl Engine {
 
     /// Wraps an existing bollard client (already connected and negotiated).
     pub fn from_docker(docker: Docker) -> Engine {
-        Engine { docker, stack_locks: Arc::default() }
+        Engine {
+            docker,
+            stack_locks: Arc::default(),
+        }
     }
 
     /// The bollard client, for the engine modules.
@@ -104,7 +113,10 @@ impl Engine {
         let lock = {
             // A poisoned map is still a valid map: a panic elsewhere cannot
             // leave it half-updated.
-            let mut locks = self.stack_locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut locks = self
+                .stack_locks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(locks.entry(name.to_owned()).or_default())
         };
         lock.lock_owned().await
@@ -119,7 +131,14 @@ impl Engine {
             name: "/info".to_owned(),
             source,
         })?;
-        let is_manager = info.swarm.and_then(|swarm| swarm.control_available).unwrap_or(false);
-        if is_manager { Ok(()) } else { Err(Error::NotSwarmManager) }
+        let is_manager = info
+            .swarm
+            .and_then(|swarm| swarm.control_available)
+            .unwrap_or(false);
+        if is_manager {
+            Ok(())
+        } else {
+            Err(Error::NotSwarmManager)
+        }
     }
 }

@@ -203,6 +203,84 @@ pub enum Error {
         source: git2::Error,
     },
 
+    /// A file edit cannot be applied: its path is not a plain repo-relative
+    /// file path, it names a folder, a folder on its way is a file, or the
+    /// request edits the same path twice.
+    #[error("editing `{path}`: {reason}")]
+    InvalidEdit {
+        /// The repo-relative path as given.
+        path: String,
+        /// Why the edit cannot be applied.
+        reason: &'static str,
+    },
+
+    /// The commit's author or committer is not a valid git identity (empty
+    /// name or e-mail, or `<`, `>` or a newline in either).
+    #[error("using `{name} <{email}>` as a commit identity")]
+    InvalidIdentity {
+        /// The name given.
+        name: String,
+        /// The e-mail address given.
+        email: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// A file the caller prepared an edit against changed on the branch in
+    /// the meantime (or, for a creation, now exists): nothing was committed.
+    #[error(
+        "`{path}` on branch `{branch}` changed since the edit was prepared (the branch is now at `{head}`)"
+    )]
+    Conflict {
+        /// The repo-relative path.
+        path: String,
+        /// The branch.
+        branch: String,
+        /// The branch head the edit was re-applied on.
+        head: CommitId,
+    },
+
+    /// Pushing failed for another reason than authentication or a refused
+    /// ref (network, protocol, the remote failed to unpack...).
+    #[error("pushing to branch `{branch}` of `{url}`")]
+    Push {
+        /// The remote URL.
+        url: String,
+        /// The branch.
+        branch: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
+    /// The remote refused to update the branch for another reason than a
+    /// concurrent push (a hook, branch protection, permissions): retrying
+    /// would not help.
+    #[error("`{url}` refused the push to branch `{branch}`: {reason}")]
+    PushRejected {
+        /// The remote URL.
+        url: String,
+        /// The branch.
+        branch: String,
+        /// The remote's status message for the ref.
+        reason: String,
+    },
+
+    /// Others kept pushing to the branch: every attempt was overtaken by
+    /// another push. Nothing of this request was pushed.
+    #[error(
+        "pushing to branch `{branch}` of `{url}`: still overtaken by other pushes after {attempts} attempts"
+    )]
+    RetriesExhausted {
+        /// The remote URL.
+        url: String,
+        /// The branch.
+        branch: String,
+        /// How many times the commit was built and pushed.
+        attempts: u32,
+    },
+
     /// Any other repository operation failed; `step` says which.
     #[error("{step} in `{}`", path.display())]
     Repo {

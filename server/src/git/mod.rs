@@ -1,6 +1,7 @@
 //! Everything that talks to git (libgit2 through `git2`): voc's clone of the
 //! conf repo, fetching the followed branch (force-pushes included), checking
-//! out a commit, and reading history, diffs and old files.
+//! out a commit, reading history, diffs and old files, and writing commits
+//! back.
 //!
 //! - [`GitRepo`] (`repo.rs`): open, clone, fetch, checkout, resolve, read a
 //!   file at a commit.
@@ -14,6 +15,12 @@
 //!   looping.
 //! - [`GitRepo::export`] (`export.rs`): a commit's files into a folder of
 //!   their own, for reading a commit other than the checked-out one.
+//! - [`GitRepo::commit_and_push`] (`push.rs`, `write.rs`): the only way voc
+//!   writes: [`FileEdit`]s committed on the remote head (working tree and
+//!   index untouched) and pushed with a lease; a push overtaken by someone
+//!   else's is rebuilt on the new head and retried ([`RetryPolicy`]), an
+//!   edit whose file changed meanwhile is an [`Error::Conflict`].
+//!   [`GitRepo::restore_files`] makes a rollback's edits.
 //! - [`CommitId`]: a validated full commit id.
 //! - [`set_network_timeouts`]: so that a silent remote cannot block a fetch
 //!   forever (call it once in `main`).
@@ -21,19 +28,16 @@
 //! The API is synchronous and blocking (libgit2 is): async callers wrap each
 //! call in `tokio::task::spawn_blocking`. What to build or deploy from the
 //! changes is the planner's business, not this module's.
-//!
-//! Writing back (a later `commit_and_push`) will reuse `remote.rs`'s
-//! callbacks and must set `push_update_reference`: libgit2 reports a push as
-//! successful even when the server rejected the ref, and only that callback
-//! says so.
 
 mod change;
 mod commit_id;
 pub mod error;
 mod export;
 mod history;
+mod push;
 mod remote;
 mod repo;
+mod write;
 
 #[cfg(test)]
 mod tests;
@@ -42,8 +46,10 @@ pub use change::{ChangeStatus, FileChange};
 pub use commit_id::CommitId;
 pub use error::{Error, Result};
 pub use history::CommitInfo;
+pub use push::RetryPolicy;
 pub use remote::{Credentials, Remote, TOKEN_USERNAME};
 pub use repo::GitRepo;
+pub use write::{Author, CommitRequest, Expect, FileEdit, PushedCommit};
 
 /// Sets libgit2's network timeouts, process-wide: `connect` for opening a
 /// connection, `io` for each read or write on it. Without them a remote

@@ -113,7 +113,7 @@ impl GitRepo {
         }
     }
 
-    fn check_origin(&self, remote: &Remote) -> Result<()> {
+    pub(crate) fn check_origin(&self, remote: &Remote) -> Result<()> {
         match self.origin_url()? {
             Some(url) if url == remote.url => Ok(()),
             actual => Err(Error::OriginMismatch {

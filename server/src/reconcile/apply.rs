@@ -108,7 +108,11 @@ pub struct ApplyReport {
 impl ApplyReport {
     /// True if no action failed and nothing was skipped for a problem.
     pub fn is_success(&self) -> bool {
-        self.plan.skipped.is_empty() && self.results.iter().all(|r| r.outcome.is_success() || self.dry_run)
+        self.plan.skipped.is_empty()
+            && self
+                .results
+                .iter()
+                .all(|r| r.outcome.is_success() || self.dry_run)
     }
 
     /// How many results have each status: succeeded, unchanged, failed, skipped.
@@ -165,9 +169,15 @@ impl JobLog<'_> {
         if let Some(job) = self.job
             && self.store.append_log(job, &line).is_err()
         {
-            *self.lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+            *self
+                .lost
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
         }
-        (self.progress)(ApplyEvent::Log { action: self.action, line });
+        (self.progress)(ApplyEvent::Log {
+            action: self.action,
+            line,
+        });
     }
 }
 
@@ -189,7 +199,8 @@ pub async fn apply(
         let started = Instant::now();
         let blocked = action.needs.iter().find_map(|need| {
             let result = results.iter().find(|r| r.action.id == *need)?;
-            (!result.outcome.is_success()).then(|| format!("{} did not succeed", describe(&result.action.kind)))
+            (!result.outcome.is_success())
+                .then(|| format!("{} did not succeed", describe(&result.action.kind)))
         });
         let job = if dry_run {
             None
@@ -203,7 +214,9 @@ pub async fn apply(
                         ActionKind::Remove(_) => JobKind::Remove,
                     },
                     subject: match &action.kind {
-                        ActionKind::Build(name) | ActionKind::Deploy(name) | ActionKind::Remove(name) => name.clone(),
+                        ActionKind::Build(name)
+                        | ActionKind::Deploy(name)
+                        | ActionKind::Remove(name) => name.clone(),
                     },
                     target: action.target.clone(),
                     commit: to.clone(),
@@ -211,10 +224,21 @@ pub async fn apply(
                 })
                 .ok()
         };
-        progress(ApplyEvent::Started { action: action.clone(), job });
-        let log = JobLog { store, job, action: action.id, progress, lost: Mutex::new(0) };
+        progress(ApplyEvent::Started {
+            action: action.clone(),
+            job,
+        });
+        let log = JobLog {
+            store,
+            job,
+            action: action.id,
+            progress,
+            lost: Mutex::new(0),
+        };
         let outcome = match (dry_run, blocked) {
-            (true, _) => Outcome::Skipped { reason: "dry run: nothing was changed".to_owned() },
+            (true, _) => Outcome::Skipped {
+                reason: "dry run: nothing was changed".to_owned(),
+            },
             (false, Some(reason)) => Outcome::Skipped { reason },
             (false, None) => {
                 if let Some(job) = job {
@@ -223,19 +247,29 @@ pub async fn apply(
                 run_action(engine, root, conf, action, settings, &plan.to, &log).await
             }
         };
-        let lost = *log.lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let lost = *log
+            .lost
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if lost > 0 {
-            log.line(format!("warning: {lost} log line(s) could not be written to the store"));
+            log.line(format!(
+                "warning: {lost} log line(s) could not be written to the store"
+            ));
         }
         if let Some(job) = job {
             let (status, note) = match &outcome {
-                Outcome::Succeeded { .. } | Outcome::Unchanged { .. } => (JobStatus::Succeeded, None),
+                Outcome::Succeeded { .. } | Outcome::Unchanged { .. } => {
+                    (JobStatus::Succeeded, None)
+                }
                 Outcome::Failed { error } => (JobStatus::Failed, Some(error.as_str())),
                 Outcome::Skipped { reason } => (JobStatus::Skipped, Some(reason.as_str())),
             };
             let _ = store.finish_job(job, status, note);
         }
-        progress(ApplyEvent::Finished { action: action.id, outcome: outcome.clone() });
+        progress(ApplyEvent::Finished {
+            action: action.id,
+            outcome: outcome.clone(),
+        });
         results.push(ActionResult {
             action: action.clone(),
             outcome,
@@ -244,7 +278,12 @@ pub async fn apply(
         });
     }
 
-    let mut report = ApplyReport { plan: plan.clone(), results, recorded: false, dry_run };
+    let mut report = ApplyReport {
+        plan: plan.clone(),
+        results,
+        recorded: false,
+        dry_run,
+    };
     if !dry_run
         && report.is_success()
         && let Some(to) = &to
@@ -295,9 +334,13 @@ async fn deploy(
     commit: &str,
     log: &JobLog<'_>,
 ) -> anyhow::Result<Outcome> {
-    let stack = conf.stacks.get(name).ok_or_else(|| anyhow::anyhow!("stack {name} is not in the conf repo"))?;
-    let loaded = compose::load::load_files(&[root.join(&stack.compose_file)], &stack.config.variables)
-        .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
+    let stack = conf
+        .stacks
+        .get(name)
+        .ok_or_else(|| anyhow::anyhow!("stack {name} is not in the conf repo"))?;
+    let loaded =
+        compose::load::load_files(&[root.join(&stack.compose_file)], &stack.config.variables)
+            .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
     for warning in &loaded.warnings {
         log.line(format!("warning: {warning}"));
     }
@@ -323,9 +366,18 @@ async fn deploy(
         ]),
         ..DeployOptions::default()
     };
-    let report = engine.deploy_stack(&spec, &options, &|event: DeployEvent| log.line(event.to_string())).await?;
+    let report = engine
+        .deploy_stack(&spec, &options, &|event: DeployEvent| {
+            log.line(event.to_string())
+        })
+        .await?;
     if report.is_noop() {
-        Ok(Outcome::Unchanged { summary: format!("no change: all {} service(s) as desired", report.services.len()) })
+        Ok(Outcome::Unchanged {
+            summary: format!(
+                "no change: all {} service(s) as desired",
+                report.services.len()
+            ),
+        })
     } else {
         let changed: Vec<String> = report
             .services
@@ -333,7 +385,11 @@ async fn deploy(
             .filter(|s| s.action != crate::engine::ServiceAction::Unchanged)
             .map(|s| format!("{} {}", s.name, s.action))
             .collect();
-        let summary = if changed.is_empty() { "networks, secrets or configs changed".to_owned() } else { changed.join(", ") };
+        let summary = if changed.is_empty() {
+            "networks, secrets or configs changed".to_owned()
+        } else {
+            changed.join(", ")
+        };
         Ok(Outcome::Succeeded { summary })
     }
 }
@@ -346,7 +402,10 @@ async fn build(
     settings: &ApplySettings,
     log: &JobLog<'_>,
 ) -> anyhow::Result<Outcome> {
-    let image = conf.images.get(name).ok_or_else(|| anyhow::anyhow!("image {name} is not in the conf repo"))?;
+    let image = conf
+        .images
+        .get(name)
+        .ok_or_else(|| anyhow::anyhow!("image {name} is not in the conf repo"))?;
     let build = ImageBuild {
         dockerfile: root.join(&image.dockerfile),
         context: root.join(&image.context),
@@ -361,7 +420,9 @@ async fn build(
     let mut pushed = Vec::new();
     for destination in &image.config.push {
         let auth = credentials::for_registry(&credentials::registry_of(destination))?;
-        let result = engine.push_image(&built.tag, destination, auth.as_ref(), &*lines).await?;
+        let result = engine
+            .push_image(&built.tag, destination, auth.as_ref(), &*lines)
+            .await?;
         log.line(format!("pushed {} ({})", result.destination, result.digest));
         pushed.push(result.destination);
     }
@@ -381,13 +442,20 @@ async fn remove(engine: &Engine, name: &str, log: &JobLog<'_>) -> anyhow::Result
         })
         .await?;
     if report.found {
-        Ok(Outcome::Succeeded { summary: format!("{} object(s) removed", report.removed.len()) })
+        Ok(Outcome::Succeeded {
+            summary: format!("{} object(s) removed", report.removed.len()),
+        })
     } else {
-        Ok(Outcome::Unchanged { summary: "the stack was not in the swarm".to_owned() })
+        Ok(Outcome::Unchanged {
+            summary: "the stack was not in the swarm".to_owned(),
+        })
     }
 }
 
 /// The stacks and images a set of actions is about (for messages).
 pub fn subjects(actions: &[Action]) -> BTreeSet<String> {
-    actions.iter().map(|a| a.kind.subject().to_string()).collect()
+    actions
+        .iter()
+        .map(|a| a.kind.subject().to_string())
+        .collect()
 }

@@ -56,7 +56,11 @@ impl Directives {
             }
             "skip voc" | "voc skip" | "skip-voc" => self.skip = true,
             _ => {
-                let named = |prefix: &str| word.strip_prefix(prefix).filter(|name| is_name(name)).map(str::to_owned);
+                let named = |prefix: &str| {
+                    word.strip_prefix(prefix)
+                        .filter(|name| is_name(name))
+                        .map(str::to_owned)
+                };
                 if let Some(name) = named("deploy-") {
                     self.deploy.insert(name);
                 } else if let Some(name) = named("build-") {
@@ -103,7 +107,9 @@ mod tests {
 
     #[test]
     fn directives_are_found_anywhere_in_the_message() {
-        let d = Directives::parse("Fix the shop [deploy-shop]\n\nAlso [build-api] and [remove-old-site].");
+        let d = Directives::parse(
+            "Fix the shop [deploy-shop]\n\nAlso [build-api] and [remove-old-site].",
+        );
         assert_eq!(d.deploy, set(&["shop"]));
         assert_eq!(d.build, set(&["api"]));
         assert_eq!(d.remove, set(&["old-site"]));
@@ -129,7 +135,14 @@ mod tests {
 
     #[test]
     fn other_brackets_and_bad_names_are_ignored() {
-        for message in ["[WIP] shop", "[deploy-]", "[deploy-Shop!]", "a [deploy-all", "no brackets", "[]"] {
+        for message in [
+            "[WIP] shop",
+            "[deploy-]",
+            "[deploy-Shop!]",
+            "a [deploy-all",
+            "no brackets",
+            "[]",
+        ] {
             assert!(Directives::parse(message).is_empty(), "{message}");
         }
         assert!(Directives::parse("[[deploy-all]").deploy_all);

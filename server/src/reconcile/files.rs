@@ -45,7 +45,11 @@ pub fn role_of(path: &str) -> FileRole {
     let name = path.rsplit('/').next().unwrap_or(path);
     let suffix = |prefix: &str, extensions: &[&str]| -> Option<String> {
         let rest = name.strip_prefix(prefix)?;
-        extensions.iter().find_map(|ext| rest.strip_suffix(ext)).filter(|s| !s.is_empty()).map(str::to_owned)
+        extensions
+            .iter()
+            .find_map(|ext| rest.strip_suffix(ext))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
     };
     if let Some(stack) = suffix("docker-compose-", &[".yml", ".yaml"]) {
         FileRole::ComposeFile { stack }
@@ -74,7 +78,10 @@ pub fn folder_of(path: &str) -> &str {
 
 /// True if `path` is inside `folder` (`""` is the repo root and holds everything).
 pub fn is_under(path: &str, folder: &str) -> bool {
-    folder.is_empty() || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
+    folder.is_empty()
+        || path
+            .strip_prefix(folder)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The `stack-<name>.json` that goes with a Compose file.
@@ -92,13 +99,46 @@ mod tests {
     #[test]
     fn roles_come_from_file_names_in_any_folder() {
         let cases = [
-            ("docker-compose-shop.yml", FileRole::ComposeFile { stack: "shop".into() }),
-            ("a/b/docker-compose-db.yaml", FileRole::ComposeFile { stack: "db".into() }),
-            ("shop/stack-shop.json", FileRole::StackConfig { stack: "shop".into() }),
-            ("Dockerfile-api", FileRole::Dockerfile { image: "api".into() }),
-            ("api/image-api.json", FileRole::ImageConfig { image: "api".into() }),
-            ("definitions/webapp/definition.json", FileRole::Definition { definition: "webapp".into() }),
-            ("definitions/webapp/docker-compose.yml.tera", FileRole::Definition { definition: "webapp".into() }),
+            (
+                "docker-compose-shop.yml",
+                FileRole::ComposeFile {
+                    stack: "shop".into(),
+                },
+            ),
+            (
+                "a/b/docker-compose-db.yaml",
+                FileRole::ComposeFile { stack: "db".into() },
+            ),
+            (
+                "shop/stack-shop.json",
+                FileRole::StackConfig {
+                    stack: "shop".into(),
+                },
+            ),
+            (
+                "Dockerfile-api",
+                FileRole::Dockerfile {
+                    image: "api".into(),
+                },
+            ),
+            (
+                "api/image-api.json",
+                FileRole::ImageConfig {
+                    image: "api".into(),
+                },
+            ),
+            (
+                "definitions/webapp/definition.json",
+                FileRole::Definition {
+                    definition: "webapp".into(),
+                },
+            ),
+            (
+                "definitions/webapp/docker-compose.yml.tera",
+                FileRole::Definition {
+                    definition: "webapp".into(),
+                },
+            ),
             ("docker-compose.yml", FileRole::Other),
             ("docker-compose-.yml", FileRole::Other),
             ("Dockerfile", FileRole::Other),
@@ -121,7 +161,13 @@ mod tests {
         assert!(!is_under("apix/main.rs", "api"));
         assert!(!is_under("api", "api"));
         assert!(is_under("anything", ""));
-        assert_eq!(stack_config_beside("shop/docker-compose-shop.yml", "shop"), "shop/stack-shop.json");
-        assert_eq!(stack_config_beside("docker-compose-shop.yml", "shop"), "stack-shop.json");
+        assert_eq!(
+            stack_config_beside("shop/docker-compose-shop.yml", "shop"),
+            "shop/stack-shop.json"
+        );
+        assert_eq!(
+            stack_config_beside("docker-compose-shop.yml", "shop"),
+            "stack-shop.json"
+        );
     }
 }

@@ -13,4 +13,6 @@ pub mod plan;
 pub mod range;
 
 pub use directives::Directives;
-pub use plan::{Action, ActionKind, ChangedFile, FileStatus, Plan, PlanInput, Scope, Skipped, plan};
+pub use plan::{
+    Action, ActionKind, ChangedFile, FileStatus, Plan, PlanInput, Scope, Skipped, plan,
+};

@@ -237,7 +237,12 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         Scope::Everything { why } => {
             // Invalid images and stacks too, so that they are skipped with
             // their problem and the run fails instead of passing them over.
-            for image in conf.images.keys().cloned().chain(invalid_images(input.conf)) {
+            for image in conf
+                .images
+                .keys()
+                .cloned()
+                .chain(invalid_images(input.conf))
+            {
                 wanted.build(&image, why.clone());
             }
             for stack in conf.stacks.keys() {
@@ -265,11 +270,19 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     for (image, reasons) in std::mem::take(&mut wanted.builds) {
         let subject = Subject::Image(image.clone());
         if input.conf.has_problem(&subject) {
-            skip(&mut skipped, subject, first_problem(input.conf, &Subject::Image(image)));
+            skip(
+                &mut skipped,
+                subject,
+                first_problem(input.conf, &Subject::Image(image)),
+            );
         } else if conf.images.contains_key(&image) {
             builds.insert(image, reasons);
         } else {
-            skip(&mut skipped, subject, "there is no such image in the conf repo".to_owned());
+            skip(
+                &mut skipped,
+                subject,
+                "there is no such image in the conf repo".to_owned(),
+            );
         }
     }
 
@@ -284,7 +297,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     for (name, reasons) in std::mem::take(&mut wanted.deploys) {
         match conf.stacks.get(&name) {
             Some(stack) if !stack.config.enabled => {
-                let file = stack.config_file.clone().unwrap_or_else(|| format!("stack-{name}.json"));
+                let file = stack
+                    .config_file
+                    .clone()
+                    .unwrap_or_else(|| format!("stack-{name}.json"));
                 let mut removal = vec![format!("enabled is false in {file}")];
                 removal.extend(reasons);
                 for reason in removal {
@@ -337,34 +353,68 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     for (stack, reasons) in wanted.removes {
         let target = target_of_removed(&stack);
         if !input.targets.contains(&target) {
-            skip(&mut skipped, Subject::Stack(stack), format!("target {target} is not configured here"));
+            skip(
+                &mut skipped,
+                Subject::Stack(stack),
+                format!("target {target} is not configured here"),
+            );
             continue;
         }
         let id = actions.len();
         remove_ids.insert(stack.clone(), id);
-        actions.push(Action { id, kind: ActionKind::Remove(stack), target, reasons, needs: Vec::new() });
+        actions.push(Action {
+            id,
+            kind: ActionKind::Remove(stack),
+            target,
+            reasons,
+            needs: Vec::new(),
+        });
     }
 
     let mut deploy_ids: BTreeMap<String, usize> = BTreeMap::new();
     for stack in dependency_order(input, &deploys) {
-        let Some(entry) = conf.stacks.get(&stack) else { continue };
+        let Some(entry) = conf.stacks.get(&stack) else {
+            continue;
+        };
         let mut needs: Vec<usize> = built_images_used_by(input, entry, &build_ids)
             .iter()
             .filter_map(|image| build_ids.get(image).copied())
             .collect();
-        needs.extend(entry.config.depends_on.iter().filter_map(|dep| deploy_ids.get(dep).copied()));
+        needs.extend(
+            entry
+                .config
+                .depends_on
+                .iter()
+                .filter_map(|dep| deploy_ids.get(dep).copied()),
+        );
         // A renamed stack's old copy goes first: it may hold the same ports.
-        needs.extend(renamed_from(input, &stack).iter().filter_map(|old| remove_ids.get(old).copied()));
+        needs.extend(
+            renamed_from(input, &stack)
+                .iter()
+                .filter_map(|old| remove_ids.get(old).copied()),
+        );
         needs.sort_unstable();
         needs.dedup();
         let id = actions.len();
         deploy_ids.insert(stack.clone(), id);
         let reasons = deploys.remove(&stack).unwrap_or_default();
-        actions.push(Action { id, kind: ActionKind::Deploy(stack), target: entry.config.target.clone(), reasons, needs });
+        actions.push(Action {
+            id,
+            kind: ActionKind::Deploy(stack),
+            target: entry.config.target.clone(),
+            reasons,
+            needs,
+        });
     }
 
     skipped.sort_by(|a, b| a.subject.cmp(&b.subject));
-    Plan { to: input.to.clone(), scope: input.scope.clone(), dry_run: input.directives.dry_run, actions, skipped }
+    Plan {
+        to: input.to.clone(),
+        scope: input.scope.clone(),
+        dry_run: input.directives.dry_run,
+        actions,
+        skipped,
+    }
 }
 
 /// Stacks known only by the problems of their files.
@@ -373,7 +423,9 @@ fn invalid_stacks(report: &ConfReport) -> BTreeSet<String> {
         .problems
         .iter()
         .filter_map(|p| match &p.subject {
-            Some(Subject::Stack(name)) if !report.conf.stacks.contains_key(name) => Some(name.clone()),
+            Some(Subject::Stack(name)) if !report.conf.stacks.contains_key(name) => {
+                Some(name.clone())
+            }
             _ => None,
         })
         .collect()
@@ -385,14 +437,20 @@ fn invalid_images(report: &ConfReport) -> BTreeSet<String> {
         .problems
         .iter()
         .filter_map(|p| match &p.subject {
-            Some(Subject::Image(name)) if !report.conf.images.contains_key(name) => Some(name.clone()),
+            Some(Subject::Image(name)) if !report.conf.images.contains_key(name) => {
+                Some(name.clone())
+            }
             _ => None,
         })
         .collect()
 }
 
 fn first_problem(report: &ConfReport, subject: &Subject) -> String {
-    match report.problems.iter().find(|p| p.subject.as_ref() == Some(subject)) {
+    match report
+        .problems
+        .iter()
+        .find(|p| p.subject.as_ref() == Some(subject))
+    {
         Some(problem) => format!("invalid: {problem}"),
         None => "invalid".to_owned(),
     }
@@ -412,19 +470,27 @@ fn read_change(input: &PlanInput<'_>, change: &ChangedFile, wanted: &mut Wanted)
         }
     } else {
         match role_of(&change.path) {
-            FileRole::ComposeFile { stack } | FileRole::StackConfig { stack } => wanted.deploy(&stack, reason.clone()),
-            FileRole::Dockerfile { image } | FileRole::ImageConfig { image } => wanted.build(&image, reason.clone()),
+            FileRole::ComposeFile { stack } | FileRole::StackConfig { stack } => {
+                wanted.deploy(&stack, reason.clone())
+            }
+            FileRole::Dockerfile { image } | FileRole::ImageConfig { image } => {
+                wanted.build(&image, reason.clone())
+            }
             _ => {}
         }
     }
 
     for (name, stack) in &conf.stacks {
-        if stack.reads.contains(&change.path) || old_path.is_some_and(|old| stack.reads.contains(old)) {
+        if stack.reads.contains(&change.path)
+            || old_path.is_some_and(|old| stack.reads.contains(old))
+        {
             wanted.deploy(name, reason.clone());
         }
     }
     for (name, image) in &conf.images {
-        let touches = |path: &str| path == image.dockerfile || path == image.config_file || is_under(path, &image.context);
+        let touches = |path: &str| {
+            path == image.dockerfile || path == image.config_file || is_under(path, &image.context)
+        };
         if touches(&change.path) || old_path.is_some_and(touches) {
             wanted.build(name, reason.clone());
         }
@@ -470,7 +536,8 @@ fn read_directives(input: &PlanInput<'_>, wanted: &mut Wanted, skipped: &mut Vec
         wanted.build(image, format!("[build-{image}] in a commit message"));
     }
     for stack in &directives.deploy {
-        if conf.stacks.contains_key(stack) || input.conf.has_problem(&Subject::Stack(stack.clone())) {
+        if conf.stacks.contains_key(stack) || input.conf.has_problem(&Subject::Stack(stack.clone()))
+        {
             wanted.deploy(stack, format!("[deploy-{stack}] in a commit message"));
         } else {
             skipped.push(Skipped {
@@ -486,7 +553,11 @@ fn read_directives(input: &PlanInput<'_>, wanted: &mut Wanted, skipped: &mut Vec
 }
 
 /// The images of the repo (by name) that `stack` runs, among `built`.
-fn built_images_used_by<T>(input: &PlanInput<'_>, stack: &StackEntry, built: &BTreeMap<String, T>) -> Vec<String> {
+fn built_images_used_by<T>(
+    input: &PlanInput<'_>,
+    stack: &StackEntry,
+    built: &BTreeMap<String, T>,
+) -> Vec<String> {
     let conf = &input.conf.conf;
     built
         .keys()
@@ -496,7 +567,10 @@ fn built_images_used_by<T>(input: &PlanInput<'_>, stack: &StackEntry, built: &BT
                     .chain(&image.config.push)
                     .map(|r| normalized_reference(r))
                     .collect();
-                stack.images.iter().any(|used| produced.contains(&normalized_reference(used)))
+                stack
+                    .images
+                    .iter()
+                    .any(|used| produced.contains(&normalized_reference(used)))
             })
         })
         .cloned()
@@ -508,15 +582,25 @@ fn built_images_used_by<T>(input: &PlanInput<'_>, stack: &StackEntry, built: &BT
 fn normalized_reference(reference: &str) -> String {
     let without_digest = reference.split('@').next().unwrap_or(reference);
     let name_part = without_digest.rsplit('/').next().unwrap_or(without_digest);
-    let tagged =
-        if name_part.contains(':') { without_digest.to_owned() } else { format!("{without_digest}:latest") };
+    let tagged = if name_part.contains(':') {
+        without_digest.to_owned()
+    } else {
+        format!("{without_digest}:latest")
+    };
     let trimmed = tagged.strip_prefix("docker.io/").unwrap_or(&tagged);
-    trimmed.strip_prefix("library/").unwrap_or(trimmed).to_owned()
+    trimmed
+        .strip_prefix("library/")
+        .unwrap_or(trimmed)
+        .to_owned()
 }
 
 /// Ok if `stack` can be deployed: valid, on a reachable target, its images'
 /// builds not failed already, and the same for everything it depends on.
-fn deployable(input: &PlanInput<'_>, stack: &str, visiting: &mut BTreeSet<String>) -> Result<(), String> {
+fn deployable(
+    input: &PlanInput<'_>,
+    stack: &str,
+    visiting: &mut BTreeSet<String>,
+) -> Result<(), String> {
     let conf = &input.conf.conf;
     let subject = Subject::Stack(stack.to_owned());
     let Some(entry) = conf.stacks.get(stack) else {
@@ -530,7 +614,10 @@ fn deployable(input: &PlanInput<'_>, stack: &str, visiting: &mut BTreeSet<String
         return Err(first_problem(input.conf, &subject));
     }
     if !input.targets.contains(&entry.config.target) {
-        return Err(format!("target {} is not configured here", entry.config.target));
+        return Err(format!(
+            "target {} is not configured here",
+            entry.config.target
+        ));
     }
     for image in conf.images.keys() {
         let subject = Subject::Image(image.clone());
@@ -544,12 +631,16 @@ fn deployable(input: &PlanInput<'_>, stack: &str, visiting: &mut BTreeSet<String
     for dependency in &entry.config.depends_on {
         match conf.stacks.get(dependency) {
             Some(dep) if !dep.config.enabled => {
-                return Err(format!("it depends on stack {dependency}, which is disabled"));
+                return Err(format!(
+                    "it depends on stack {dependency}, which is disabled"
+                ));
             }
             _ => {}
         }
         if let Err(reason) = deployable(input, dependency, visiting) {
-            return Err(format!("it depends on stack {dependency}, which cannot be deployed: {reason}"));
+            return Err(format!(
+                "it depends on stack {dependency}, which cannot be deployed: {reason}"
+            ));
         }
     }
     visiting.remove(stack);
@@ -573,7 +664,11 @@ fn dependency_order(input: &PlanInput<'_>, deploys: &BTreeMap<String, Vec<String
             .iter()
             .filter(|stack| {
                 conf.stacks.get(*stack).is_none_or(|entry| {
-                    entry.config.depends_on.iter().all(|dep| !pending.contains(dep) || placed.contains(dep))
+                    entry
+                        .config
+                        .depends_on
+                        .iter()
+                        .all(|dep| !pending.contains(dep) || placed.contains(dep))
                 })
             })
             .cloned()
@@ -594,12 +689,16 @@ fn dependency_order(input: &PlanInput<'_>, deploys: &BTreeMap<String, Vec<String
 
 /// Stacks whose Compose file was renamed into `stack`'s.
 fn renamed_from(input: &PlanInput<'_>, stack: &str) -> Vec<String> {
-    let Scope::Changes { .. } = input.scope else { return Vec::new() };
+    let Scope::Changes { .. } = input.scope else {
+        return Vec::new();
+    };
     input
         .changes
         .iter()
         .filter_map(|change| match (&change.status, role_of(&change.path)) {
-            (FileStatus::Renamed { from }, FileRole::ComposeFile { stack: new }) if new == stack => {
+            (FileStatus::Renamed { from }, FileRole::ComposeFile { stack: new })
+                if new == stack =>
+            {
                 match role_of(from) {
                     FileRole::ComposeFile { stack: old } if old != stack => Some(old),
                     _ => None,
@@ -667,7 +766,11 @@ mod tests {
     }
 
     fn changed(path: &str, status: FileStatus) -> ChangedFile {
-        ChangedFile { path: path.to_owned(), status, commit: Some("3f2a1c0".to_owned()) }
+        ChangedFile {
+            path: path.to_owned(),
+            status,
+            commit: Some("3f2a1c0".to_owned()),
+        }
     }
 
     fn plan_changes(repo: &Repo, changes: &[ChangedFile], directives: &Directives) -> Plan {
@@ -675,7 +778,9 @@ mod tests {
         plan(&PlanInput {
             conf: &repo.report,
             to: "b".repeat(40),
-            scope: Scope::Changes { from: "a".repeat(40) },
+            scope: Scope::Changes {
+                from: "a".repeat(40),
+            },
             changes,
             directives,
             removed_stack_targets: &BTreeMap::new(),
@@ -684,14 +789,25 @@ mod tests {
     }
 
     fn lines(plan: &Plan) -> Vec<String> {
-        plan.actions.iter().map(ToString::to_string).chain(plan.skipped.iter().map(ToString::to_string)).collect()
+        plan.actions
+            .iter()
+            .map(ToString::to_string)
+            .chain(plan.skipped.iter().map(ToString::to_string))
+            .collect()
     }
 
     #[test]
     fn a_modified_compose_file_deploys_only_its_stack_with_the_reason() {
         let repo = Repo::default().stack("shop", |_| {}).stack("blog", |_| {});
-        let plan = plan_changes(&repo, &[changed("docker-compose-shop.yml", FileStatus::Modified)], &Directives::default());
-        assert_eq!(lines(&plan), ["stack shop: deploy, docker-compose-shop.yml modified in 3f2a1c0"]);
+        let plan = plan_changes(
+            &repo,
+            &[changed("docker-compose-shop.yml", FileStatus::Modified)],
+            &Directives::default(),
+        );
+        assert_eq!(
+            lines(&plan),
+            ["stack shop: deploy, docker-compose-shop.yml modified in 3f2a1c0"]
+        );
     }
 
     #[test]
@@ -699,9 +815,20 @@ mod tests {
         let repo = Repo::default().stack("shop", |s| {
             s.reads.insert("shop/site.conf".to_owned());
         });
-        let plan = plan_changes(&repo, &[changed("shop/site.conf", FileStatus::Modified)], &Directives::default());
-        assert_eq!(lines(&plan), ["stack shop: deploy, shop/site.conf modified in 3f2a1c0"]);
-        let plan = plan_changes(&repo, &[changed("shop/other.conf", FileStatus::Modified)], &Directives::default());
+        let plan = plan_changes(
+            &repo,
+            &[changed("shop/site.conf", FileStatus::Modified)],
+            &Directives::default(),
+        );
+        assert_eq!(
+            lines(&plan),
+            ["stack shop: deploy, shop/site.conf modified in 3f2a1c0"]
+        );
+        let plan = plan_changes(
+            &repo,
+            &[changed("shop/other.conf", FileStatus::Modified)],
+            &Directives::default(),
+        );
         assert!(plan.is_empty());
     }
 
@@ -714,21 +841,30 @@ mod tests {
         let plan = plan(&PlanInput {
             conf: &repo.report,
             to: "b".repeat(40),
-            scope: Scope::Changes { from: "a".repeat(40) },
+            scope: Scope::Changes {
+                from: "a".repeat(40),
+            },
             changes: &changes,
             directives: &Directives::default(),
             removed_stack_targets: &removed,
             targets: &targets,
         });
-        assert_eq!(lines(&plan), ["stack shop: remove, docker-compose-shop.yml deleted in 3f2a1c0"]);
+        assert_eq!(
+            lines(&plan),
+            ["stack shop: remove, docker-compose-shop.yml deleted in 3f2a1c0"]
+        );
         assert_eq!(plan.actions[0].target, "edge");
     }
 
     #[test]
     fn a_renamed_stack_removes_the_old_one_before_deploying_the_new_one() {
         let repo = Repo::default().stack("store", |_| {});
-        let changes =
-            [changed("docker-compose-store.yml", FileStatus::Renamed { from: "docker-compose-shop.yml".to_owned() })];
+        let changes = [changed(
+            "docker-compose-store.yml",
+            FileStatus::Renamed {
+                from: "docker-compose-shop.yml".to_owned(),
+            },
+        )];
         let plan = plan_changes(&repo, &changes, &Directives::default());
         assert_eq!(
             lines(&plan),
@@ -742,10 +878,14 @@ mod tests {
 
     #[test]
     fn a_stack_moved_to_another_folder_is_redeployed_not_removed() {
-        let repo = Repo::default().stack("shop", |s| s.compose_file = "web/docker-compose-shop.yml".to_owned());
+        let repo = Repo::default().stack("shop", |s| {
+            s.compose_file = "web/docker-compose-shop.yml".to_owned()
+        });
         let changes = [changed(
             "web/docker-compose-shop.yml",
-            FileStatus::Renamed { from: "docker-compose-shop.yml".to_owned() },
+            FileStatus::Renamed {
+                from: "docker-compose-shop.yml".to_owned(),
+            },
         )];
         let plan = plan_changes(&repo, &changes, &Directives::default());
         assert_eq!(plan.actions.len(), 1);
@@ -758,19 +898,31 @@ mod tests {
             s.config.enabled = false;
             s.config_file = Some("stack-shop.json".to_owned());
         });
-        let plan = plan_changes(&repo, &[changed("stack-shop.json", FileStatus::Modified)], &Directives::default());
+        let plan = plan_changes(
+            &repo,
+            &[changed("stack-shop.json", FileStatus::Modified)],
+            &Directives::default(),
+        );
         assert_eq!(
             lines(&plan),
-            ["stack shop: remove, enabled is false in stack-shop.json; stack-shop.json modified in 3f2a1c0"]
+            [
+                "stack shop: remove, enabled is false in stack-shop.json; stack-shop.json modified in 3f2a1c0"
+            ]
         );
     }
 
     #[test]
     fn images_build_first_and_stacks_using_them_wait_and_redeploy() {
-        let repo = Repo::default().image("api", "shop/api:1.0").stack("shop", |s| {
-            s.images = BTreeSet::from(["127.0.0.1:5000/shop/api:1.0".to_owned()]);
-        });
-        let plan = plan_changes(&repo, &[changed("api/src/main.rs", FileStatus::Modified)], &Directives::default());
+        let repo = Repo::default()
+            .image("api", "shop/api:1.0")
+            .stack("shop", |s| {
+                s.images = BTreeSet::from(["127.0.0.1:5000/shop/api:1.0".to_owned()]);
+            });
+        let plan = plan_changes(
+            &repo,
+            &[changed("api/src/main.rs", FileStatus::Modified)],
+            &Directives::default(),
+        );
         assert_eq!(
             lines(&plan),
             [
@@ -791,7 +943,11 @@ mod tests {
         let order: Vec<_> = plan.actions.iter().map(|a| a.kind.clone()).collect();
         assert_eq!(
             order,
-            [ActionKind::Deploy("db".into()), ActionKind::Deploy("zeta".into()), ActionKind::Deploy("app".into())]
+            [
+                ActionKind::Deploy("db".into()),
+                ActionKind::Deploy("zeta".into()),
+                ActionKind::Deploy("app".into())
+            ]
         );
         assert_eq!(plan.actions[2].needs, [0]);
 
@@ -800,7 +956,10 @@ mod tests {
             .problem("docker-compose-db.yml", Subject::Stack("db".into()));
         let plan = plan_changes(
             &broken,
-            &[changed("docker-compose-db.yml", FileStatus::Modified), changed("docker-compose-app.yml", FileStatus::Modified)],
+            &[
+                changed("docker-compose-db.yml", FileStatus::Modified),
+                changed("docker-compose-app.yml", FileStatus::Modified),
+            ],
             &Directives::default(),
         );
         assert!(plan.actions.is_empty(), "{:?}", lines(&plan));
@@ -815,8 +974,15 @@ mod tests {
 
     #[test]
     fn directives_force_builds_deploys_and_removals() {
-        let repo = Repo::default().image("api", "api:1").stack("shop", |_| {}).stack("blog", |_| {});
-        let plan = plan_changes(&repo, &[], &Directives::parse("[build-api] [deploy-blog] [remove-shop] [deploy-nope]"));
+        let repo = Repo::default()
+            .image("api", "api:1")
+            .stack("shop", |_| {})
+            .stack("blog", |_| {});
+        let plan = plan_changes(
+            &repo,
+            &[],
+            &Directives::parse("[build-api] [deploy-blog] [remove-shop] [deploy-nope]"),
+        );
         assert_eq!(
             lines(&plan),
             [
@@ -842,7 +1008,9 @@ mod tests {
         let plan = plan(&PlanInput {
             conf: &repo.report,
             to: "b".repeat(40),
-            scope: Scope::Everything { why: "first run".to_owned() },
+            scope: Scope::Everything {
+                why: "first run".to_owned(),
+            },
             changes: &[],
             directives: &Directives::default(),
             removed_stack_targets: &BTreeMap::new(),
@@ -870,14 +1038,21 @@ mod tests {
         };
         let changes = [
             gone("docker-compose-old.yml", FileStatus::Deleted),
-            gone("docker-compose-blog.yml", FileStatus::Renamed { from: "docker-compose-moved.yml".to_owned() }),
+            gone(
+                "docker-compose-blog.yml",
+                FileStatus::Renamed {
+                    from: "docker-compose-moved.yml".to_owned(),
+                },
+            ),
             // Stacks the new history still has are deployed, not removed.
             gone("docker-compose-shop.yml", FileStatus::Modified),
         ];
         let plan = plan(&PlanInput {
             conf: &repo.report,
             to: "b".repeat(40),
-            scope: Scope::Everything { why: "history rewritten".to_owned() },
+            scope: Scope::Everything {
+                why: "history rewritten".to_owned(),
+            },
             changes: &changes,
             directives: &Directives::default(),
             removed_stack_targets: &BTreeMap::new(),
@@ -902,9 +1077,16 @@ mod tests {
             ("127.0.0.1:5000/api", "127.0.0.1:5000/api:latest"),
             ("api:1@sha256:00", "api:1"),
         ] {
-            assert_eq!(normalized_reference(a), normalized_reference(b), "{a} vs {b}");
+            assert_eq!(
+                normalized_reference(a),
+                normalized_reference(b),
+                "{a} vs {b}"
+            );
         }
-        assert_ne!(normalized_reference("127.0.0.1:5000/api"), normalized_reference("api"));
+        assert_ne!(
+            normalized_reference("127.0.0.1:5000/api"),
+            normalized_reference("api")
+        );
         let _ = Conf::default();
     }
 }

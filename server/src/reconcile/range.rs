@@ -62,7 +62,9 @@ pub struct Range {
 pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::Result<Range> {
     let from = match start {
         Start::Given(commit) if commit.is_zero() => None,
-        Start::Given(commit) | Start::Stored(commit) | Start::Labels(commit) => Some(commit.clone()),
+        Start::Given(commit) | Start::Stored(commit) | Start::Labels(commit) => {
+            Some(commit.clone())
+        }
         Start::None => None,
     };
     let everything = |why: String| Scope::Everything { why };
@@ -70,12 +72,21 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
     // in the repository: everything is reconciled, and its tree tells which
     // stacks the new history no longer has.
     let (scope, from, rewritten) = match (&from, start) {
-        (None, Start::Given(_)) => {
-            (everything("the range starts at an all-zero commit (a new branch)".into()), None, None)
-        }
-        (None, _) => (everything("first run: nothing was applied before".into()), None, None),
+        (None, Start::Given(_)) => (
+            everything("the range starts at an all-zero commit (a new branch)".into()),
+            None,
+            None,
+        ),
+        (None, _) => (
+            everything("first run: nothing was applied before".into()),
+            None,
+            None,
+        ),
         (Some(from), _) if !repo.has_commit(from)? => (
-            everything(format!("last applied commit {} is not in the repository (history rewritten)", from.short())),
+            everything(format!(
+                "last applied commit {} is not in the repository (history rewritten)",
+                from.short()
+            )),
             None,
             None,
         ),
@@ -88,14 +99,22 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
             None,
             Some(from.clone()),
         ),
-        (Some(from), _) => (Scope::Changes { from: from.as_str().to_owned() }, Some(from.clone()), None),
+        (Some(from), _) => (
+            Scope::Changes {
+                from: from.as_str().to_owned(),
+            },
+            Some(from.clone()),
+            None,
+        ),
     };
 
     let commits = match &scope {
         Scope::Changes { .. } => repo.commits(from.as_ref(), to)?,
         // A full reconcile does not read the whole history: only the last
         // commit's directives count.
-        Scope::Everything { .. } => repo.commits(None, to).map(|mut all| all.split_off(all.len().saturating_sub(1)))?,
+        Scope::Everything { .. } => repo
+            .commits(None, to)
+            .map(|mut all| all.split_off(all.len().saturating_sub(1)))?,
     };
     let mut directives = Directives::default();
     let mut skipped_commits = BTreeSet::new();
@@ -137,7 +156,9 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
                     Some(None) => continue,
                     None => None,
                 },
-                None if rewritten.is_some() => Some(format!("the new history (compared with {})", from.short())),
+                None if rewritten.is_some() => {
+                    Some(format!("the new history (compared with {})", from.short()))
+                }
                 None => Some(format!("{}..{}", from.short(), to.short())),
             };
             let old_path = match &status {
@@ -151,10 +172,22 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
                 let target = old_target(repo, from, &old_path, &stack);
                 removed_stack_targets.insert(stack, target);
             }
-            changes.push(ChangedFile { path: change.path, status, commit });
+            changes.push(ChangedFile {
+                path: change.path,
+                status,
+                commit,
+            });
         }
     }
-    Ok(Range { scope, to: to.clone(), changes, commits, directives, all_skipped, removed_stack_targets })
+    Ok(Range {
+        scope,
+        to: to.clone(),
+        changes,
+        commits,
+        directives,
+        all_skipped,
+        removed_stack_targets,
+    })
 }
 
 /// For each path touched in the range, the last commit that touched it, or
@@ -218,6 +251,10 @@ pub fn newest_labelled_commit(repo: &GitRepo, labelled: &BTreeSet<String>) -> Op
         .collect();
     known
         .iter()
-        .find(|candidate| known.iter().all(|other| repo.is_ancestor(other, candidate).unwrap_or(false)))
+        .find(|candidate| {
+            known
+                .iter()
+                .all(|other| repo.is_ancestor(other, candidate).unwrap_or(false))
+        })
         .cloned()
 }

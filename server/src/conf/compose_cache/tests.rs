@@ -247,3 +247,33 @@ impl ComposeCache {
         }
     }
 }
+
+#[test]
+fn files_read_through_a_linked_folder_are_checked_on_disk() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("app.env"), "A=1\n").unwrap();
+    let repo = Repo::new(&[
+        (
+            "shop/docker-compose-shop.yml",
+            "services:\n  web:\n    image: busybox\n    env_file: ../conf/app.env\n",
+        ),
+        (
+            "db/docker-compose-db.yml",
+            "services:\n  db:\n    image: busybox\n    env_file: ../inside/app.env\n",
+        ),
+        ("real/app.env", "B=2\n"),
+    ]);
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("conf")).unwrap();
+    std::os::unix::fs::symlink(repo.path().join("real"), repo.path().join("inside")).unwrap();
+    let cache = ComposeCache::in_memory();
+    for _ in 0..2 {
+        let (report, _) = repo.read(&cache);
+        assert_eq!(
+            lines(&report),
+            [
+                "shop/docker-compose-shop.yml: uses conf/app.env, a symbolic link that leads out of the repo (a conf repo must deploy the same wherever it is checked out: put the file itself in the repo)"
+            ]
+        );
+        assert!(report.conf.stacks.contains_key("db"));
+    }
+}

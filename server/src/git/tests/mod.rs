@@ -8,3 +8,4 @@ pub(crate) mod fixture;
 mod history;
 mod http;
 mod sync;
+mod write;
