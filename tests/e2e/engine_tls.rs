@@ -38,13 +38,29 @@ fn a_stack_deployed_over_tls_is_in_the_engine() {
     .unwrap();
     let out = voc_over_tls(
         Path::new(CLIENT_CERTS),
-        &["stack", "deploy", "--resolve-image", "never", "--detach", "-c", file.to_str().unwrap(), &name],
+        &[
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            "--detach",
+            "-c",
+            file.to_str().unwrap(),
+            &name,
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Seen through the local socket: the same engine.
     let service = docker_json(["service", "inspect", &format!("{name}_web")]).unwrap();
-    assert_eq!(service[0]["Spec"]["Labels"]["com.docker.stack.namespace"], name.as_str());
+    assert_eq!(
+        service[0]["Spec"]["Labels"]["com.docker.stack.namespace"],
+        name.as_str()
+    );
 
     let out = voc_over_tls(Path::new(CLIENT_CERTS), &["stack", "ls"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&name));
@@ -56,8 +72,28 @@ fn a_client_without_the_right_certificates_is_refused_with_a_clear_error() {
     // Certificates from another CA: the engine's certificate cannot be
     // verified, and the engine would refuse the client's anyway.
     let other = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| Command::new("openssl").args(args).current_dir(other.path()).output().unwrap();
-    run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other", "-keyout", "key.pem", "-out", "cert.pem"]);
+    let run = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(other.path())
+            .output()
+            .unwrap()
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=other",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+    ]);
     std::fs::copy(other.path().join("cert.pem"), other.path().join("ca.pem")).unwrap();
 
     let out = voc_over_tls(other.path(), &["stack", "ls"]);

@@ -6,17 +6,17 @@
 //! `voc_tests::StackGuard`.
 
 mod ci_examples;
-mod harness_check;
 mod differential;
 mod engine_batch;
+mod engine_converge;
 mod engine_deploy;
 mod engine_fixture;
-mod images;
-mod engine_converge;
 mod engine_interop;
 mod engine_remove;
 mod engine_resolve;
 mod engine_tls;
+mod harness_check;
+mod images;
 mod loader_parity;
 mod runner;
 mod validate;

@@ -54,7 +54,11 @@ impl fmt::Display for Problem {
         if self.location.path.is_empty() {
             write!(f, "{}: {}", self.location, self.message)
         } else {
-            write!(f, "{}: {} {}", self.location, self.location.path, self.message)
+            write!(
+                f,
+                "{}: {} {}",
+                self.location, self.location.path, self.message
+            )
         }
     }
 }
@@ -64,7 +68,11 @@ impl fmt::Display for Warning {
         if self.location.path.is_empty() {
             write!(f, "{}: {}", self.location, self.message)
         } else {
-            write!(f, "{}: {}: {}", self.location, self.location.path, self.message)
+            write!(
+                f,
+                "{}: {}: {}",
+                self.location, self.location.path, self.message
+            )
         }
     }
 }

@@ -291,10 +291,19 @@ mod tests {
 
     #[test]
     fn a_later_port_replaces_the_earlier_one_with_the_same_published_port() {
-        let merged = merge_ports(vec![port(80, Some(20341)), port(22, Some(2222))], vec![port(8080, Some(20341))]);
+        let merged = merge_ports(
+            vec![port(80, Some(20341)), port(22, Some(2222))],
+            vec![port(8080, Some(20341))],
+        );
         assert_eq!(merged, vec![port(22, Some(2222)), port(8080, Some(20341))]);
-        assert_eq!(merge_ports(vec![port(80, None)], vec![]), vec![port(80, None)]);
-        assert_eq!(merge_ports(vec![], vec![port(80, Some(1))]), vec![port(80, Some(1))]);
+        assert_eq!(
+            merge_ports(vec![port(80, None)], vec![]),
+            vec![port(80, None)]
+        );
+        assert_eq!(
+            merge_ports(vec![], vec![port(80, Some(1))]),
+            vec![port(80, Some(1))]
+        );
     }
 
     #[test]
