@@ -295,7 +295,7 @@ fn measure_phases(
         ensure!(clean, "the generated repo's working tree is not clean");
 
         let started = Instant::now();
-        let found = walk(&root, &root)?;
+        let found = walk(&root)?;
         phases.walk.push(started.elapsed());
         ensure!(
             found.len() == STACKS,
@@ -363,7 +363,7 @@ fn measure_phases(
 
 /// The Compose files under `folder`, found the way the walker finds them:
 /// every folder read, entries sorted, links to folders not followed.
-fn walk(root: &Path, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+fn walk(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut entries: Vec<_> = std::fs::read_dir(folder)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|entry| entry.file_name());
     let mut found = Vec::new();
@@ -374,7 +374,7 @@ fn walk(root: &Path, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
         }
         let file_type = entry.file_type()?;
         if file_type.is_dir() {
-            found.extend(walk(root, &entry.path())?);
+            found.extend(walk(&entry.path())?);
         } else if name
             .to_str()
             .is_some_and(|n| n.starts_with("docker-compose-"))
@@ -587,7 +587,7 @@ fn kind(i: usize) -> Kind {
 /// The files of stack `i` at `revision` of each of them.
 fn compose_text(i: usize, revision: usize) -> String {
     let name = stack_name(i);
-    let image = if i % 7 == 0 {
+    let image = if i.is_multiple_of(7) {
         // Uses an image built from the repo.
         format!("registry.example.org/{}:1.0.0", image_name(i % IMAGES))
     } else {

@@ -137,9 +137,12 @@ async fn prepare(
         .context("resolving --to")?;
     let start = match &args.from {
         Some(from) => {
+            // A full SHA is taken as it is, even when the clone lacks it (a
+            // force-push, or a shallow CI clone): the range then covers
+            // everything instead of failing.
             let commit = match CommitId::parse(from) {
-                Ok(commit) if commit.is_zero() => commit,
-                _ => repo.resolve(from).context("resolving --from")?,
+                Ok(commit) => commit,
+                Err(_) => repo.resolve(from).context("resolving --from")?,
             };
             Start::Given(commit)
         }

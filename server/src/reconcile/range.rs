@@ -84,7 +84,7 @@ pub fn read_range(repo: &GitRepo, start: &Start, to: &CommitId) -> crate::git::R
         ),
         (Some(from), _) if !repo.has_commit(from)? => (
             everything(format!(
-                "last applied commit {} is not in the repository (history rewritten)",
+                "the range's start {} is not in this clone (history rewritten, or a shallow clone)",
                 from.short()
             )),
             None,
