@@ -372,8 +372,9 @@ impl Engine {
     }
 
     /// Deploys every spec of `specs` (each a different stack), reading the
-    /// swarm once for all of them ([`SwarmSnapshot`]): a stack that did not
-    /// change costs no request of its own. Events come through `progress`
+    /// swarm once for all of them (services, networks, secrets and configs,
+    /// one listing each): a stack that did not change costs no request of
+    /// its own. Events come through `progress`
     /// tagged with their stack's name.
     ///
     /// The stacks' locks are taken first, in name order (so two batches

@@ -7,7 +7,7 @@
 //! exists. An explicitly named object whose content changed cannot be
 //! updated: deploying fails before any service is touched. Versions the
 //! stack no longer uses are removed by `remove_unused` once services have
-//! moved on. Existing objects come from one listing per kind ([`list_all`],
+//! moved on. Existing objects come from one listing per kind (`list_all`,
 //! read into the deploy's snapshot), not from an inspect per object.
 
 use std::collections::{HashMap, HashSet};

@@ -1,8 +1,7 @@
 //! Stack networks: external ones must exist and be swarm-scoped; missing
 //! stack networks are created; existing ones are never updated, and only
 //! [`super::remove`] removes them. A deploy finds existing networks in its
-//! [`SwarmSnapshot`](super::snapshot::SwarmSnapshot), so checking them takes
-//! no request of its own.
+//! snapshot of the swarm, so checking them takes no request of its own.
 
 use std::collections::HashSet;
 
