@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use voc::compose::model::{Deploy, UpdateConfig};
-use voc::engine::{DeployEvent, Error, ServiceAction};
+use voc::engine::{DeployEvent, DeployOptions, Error, ServiceAction};
 use voc_tests::{OPEN_REGISTRY, StackGuard, docker, require_engine, unique_name};
 
 use crate::engine_fixture::{compose, deploy, engine, inspect_service, sleeper, spec, waiting};
@@ -125,10 +125,17 @@ async fn a_task_that_keeps_failing_fails_the_deploy() {
     let engine = engine().await;
     let mut web = sleeper();
     web.command = Some(vec!["false".to_owned()]);
+    // `false` runs for an instant; on a loaded machine swarm can report the
+    // task running for longer than a 1 s window before it reports the
+    // exit, so this test keeps the default window's length.
+    let options = DeployOptions {
+        stability: Some(Duration::from_secs(5)),
+        ..waiting()
+    };
     let (result, _) = deploy(
         &engine,
         &spec(&stack, &compose(vec![("web", web)])),
-        &waiting(),
+        &options,
     )
     .await;
 
