@@ -41,16 +41,9 @@ enum ResolveImageArg {
     Never,
 }
 
+/// Where `${VAR}` values come from.
 #[derive(Debug, Args)]
-pub struct DeployArgs {
-    /// Compose file(s); several are merged in order.
-    #[arg(
-        short = 'c',
-        long = "compose-file",
-        required = true,
-        value_name = "FILE"
-    )]
-    compose_files: Vec<PathBuf>,
+pub struct VariableArgs {
     /// An interpolation variable, `KEY=VALUE` (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = variables::parse_assignment)]
     vars: Vec<(String, String)>,
@@ -61,6 +54,26 @@ pub struct DeployArgs {
     /// default, so a file renders the same wherever it is deployed).
     #[arg(long)]
     env: bool,
+}
+
+impl VariableArgs {
+    fn collect(&self) -> anyhow::Result<compose::load::Variables> {
+        variables::collect(&self.vars, &self.var_files, self.env)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Compose file(s); several are merged in order.
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        required = true,
+        value_name = "FILE"
+    )]
+    compose_files: Vec<PathBuf>,
+    #[command(flatten)]
+    variables: VariableArgs,
     /// Query the registry to pin image digests.
     #[arg(long, value_enum, default_value = "always")]
     resolve_image: ResolveImageArg,
@@ -124,15 +137,8 @@ pub struct ConfigArgs {
         value_name = "FILE"
     )]
     compose_files: Vec<PathBuf>,
-    /// An interpolation variable, `KEY=VALUE` (repeatable).
-    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = variables::parse_assignment)]
-    vars: Vec<(String, String)>,
-    /// A file of `KEY=VALUE` lines for interpolation (repeatable).
-    #[arg(long = "var-file", value_name = "FILE")]
-    var_files: Vec<PathBuf>,
-    /// Also take interpolation variables from voc's own environment.
-    #[arg(long)]
-    env: bool,
+    #[command(flatten)]
+    variables: VariableArgs,
     /// Print the swarm specs voc would send for this stack name instead of
     /// the loaded Compose model.
     #[arg(long, value_name = "STACK")]
@@ -181,7 +187,7 @@ fn load_stack(
 
 async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     let progress = Progress::start();
-    let variables = variables::collect(&args.vars, &args.var_files, args.env)?;
+    let variables = args.variables.collect()?;
     let spec = load_stack(&args.name, &args.compose_files, &variables, &progress)?;
     progress.line(format_args!(
         "stack {}: {} service(s), {} network(s), {} secret(s), {} config(s) loaded",
@@ -418,7 +424,7 @@ async fn services(args: StackArgs) -> anyhow::Result<()> {
 
 fn config(args: ConfigArgs) -> anyhow::Result<()> {
     let progress = Progress::start();
-    let variables = variables::collect(&args.vars, &args.var_files, args.env)?;
+    let variables = args.variables.collect()?;
     match &args.specs {
         Some(name) => {
             let spec = load_stack(name, &args.compose_files, &variables, &progress)?;
