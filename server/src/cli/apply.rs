@@ -68,22 +68,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// How long each deploy may wait for its services to converge, e.g. 90s, 5m.
-    #[arg(long, default_value = "5m", value_parser = parse_seconds)]
+    #[arg(long, default_value = "5m", value_parser = super::duration::parse)]
     timeout: Duration,
     /// How long a converged service must stay so (default: its update_config.monitor).
-    #[arg(long, value_parser = parse_seconds)]
+    #[arg(long, value_parser = super::duration::parse)]
     stability: Option<Duration>,
-}
-
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    crate::compose::convert::duration::parse_duration(text)
-        .ok()
-        .and_then(|nanos| u64::try_from(nanos).ok())
-        .map(Duration::from_nanos)
-        .ok_or_else(|| format!("`{text}` is not a duration like 90s or 5m"))
 }
 
 /// The default data folder: `/var/lib/voc` for root, else

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::output::{Progress, age, print_json, print_table};
-use super::variables;
+use super::{duration, variables};
 use crate::compose;
 use crate::engine::credentials;
 use crate::engine::{DeployOptions, Engine, RemoveEvent, ResolveImage, ServiceAction};
@@ -88,11 +88,11 @@ pub struct DeployArgs {
     #[arg(short, long)]
     detach: bool,
     /// How long to wait for the services to converge, e.g. `90s`, `5m`.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = duration::parse)]
     timeout: Duration,
     /// How long a converged service must stay so before the deploy succeeds
     /// (default: each service's `update_config.monitor`, 5 s).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = duration::parse)]
     stability: Option<Duration>,
     /// Print the result as JSON on stdout.
     #[arg(long)]
@@ -154,16 +154,6 @@ pub async fn run(command: StackCommand) -> anyhow::Result<()> {
         StackCommand::Services(args) => services(args).await,
         StackCommand::Config(args) => config(args),
     }
-}
-
-/// Parses `90s`, `5m`, `1h`, `1m30s` or a plain number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    compose::convert::duration::parse_duration(text)
-        .map(|nanos| Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
-        .map_err(|error| format!("`{text}` is not a duration like 90s or 5m: {error}"))
 }
 
 /// Loads, validates and converts the Compose files; prints the warnings.
