@@ -7,9 +7,9 @@
 //! when everything succeeded, so a failed or skipped stack is tried again by
 //! the next run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -414,14 +414,14 @@ async fn build(
         target: image.config.target.clone(),
         labels: image.config.labels.clone(),
     };
-    let lines = Arc::new(|line: &str| log.line(line.trim_end().to_owned()));
-    let built = engine.build_image(&build, &*lines).await?;
+    let lines = |line: &str| log.line(line.trim_end().to_owned());
+    let built = engine.build_image(&build, &lines).await?;
     log.line(format!("built {} ({})", built.tag, built.id));
     let mut pushed = Vec::new();
     for destination in &image.config.push {
         let auth = credentials::for_registry(&credentials::registry_of(destination))?;
         let result = engine
-            .push_image(&built.tag, destination, auth.as_ref(), &*lines)
+            .push_image(&built.tag, destination, auth.as_ref(), &lines)
             .await?;
         log.line(format!("pushed {} ({})", result.destination, result.digest));
         pushed.push(result.destination);
@@ -450,12 +450,4 @@ async fn remove(engine: &Engine, name: &str, log: &JobLog<'_>) -> anyhow::Result
             summary: "the stack was not in the swarm".to_owned(),
         })
     }
-}
-
-/// The stacks and images a set of actions is about (for messages).
-pub fn subjects(actions: &[Action]) -> BTreeSet<String> {
-    actions
-        .iter()
-        .map(|a| a.kind.subject().to_string())
-        .collect()
 }

@@ -241,15 +241,15 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 .images
                 .keys()
                 .cloned()
-                .chain(invalid_images(input.conf))
+                .chain(conf.invalid_images.iter().cloned())
             {
                 wanted.build(&image, why.clone());
             }
             for stack in conf.stacks.keys() {
                 wanted.deploy(stack, why.clone());
             }
-            for stack in invalid_stacks(input.conf) {
-                wanted.deploy(&stack, why.clone());
+            for stack in &conf.invalid_stacks {
+                wanted.deploy(stack, why.clone());
             }
             // After a force-push, the difference from the last applied
             // commit: stacks the new history no longer has are removed.
@@ -417,34 +417,6 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     }
 }
 
-/// Stacks known only by the problems of their files.
-fn invalid_stacks(report: &ConfReport) -> BTreeSet<String> {
-    report
-        .problems
-        .iter()
-        .filter_map(|p| match &p.subject {
-            Some(Subject::Stack(name)) if !report.conf.stacks.contains_key(name) => {
-                Some(name.clone())
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// Images known only by the problems of their files.
-fn invalid_images(report: &ConfReport) -> BTreeSet<String> {
-    report
-        .problems
-        .iter()
-        .filter_map(|p| match &p.subject {
-            Some(Subject::Image(name)) if !report.conf.images.contains_key(name) => {
-                Some(name.clone())
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 fn first_problem(report: &ConfReport, subject: &Subject) -> String {
     match report
         .problems
@@ -512,7 +484,7 @@ fn read_removal(input: &PlanInput<'_>, change: &ChangedFile, wanted: &mut Wanted
     if let Some(old) = old_path(change)
         && let FileRole::ComposeFile { stack } = role_of(old)
         && !input.conf.conf.stacks.contains_key(&stack)
-        && !invalid_stacks(input.conf).contains(&stack)
+        && !input.conf.conf.invalid_stacks.contains(&stack)
     {
         wanted.remove(&stack, describe(change));
     }
@@ -619,12 +591,6 @@ fn deployable(
             entry.config.target
         ));
     }
-    for image in conf.images.keys() {
-        let subject = Subject::Image(image.clone());
-        if input.conf.has_problem(&subject) && uses_image(input, entry, image) {
-            return Err(format!("it uses image {image}, which is invalid"));
-        }
-    }
     if !visiting.insert(stack.to_owned()) {
         return Err(format!("dependsOn forms a cycle through stack {stack}"));
     }
@@ -645,12 +611,6 @@ fn deployable(
     }
     visiting.remove(stack);
     Ok(())
-}
-
-fn uses_image(input: &PlanInput<'_>, stack: &StackEntry, image: &str) -> bool {
-    let mut one = BTreeMap::new();
-    one.insert(image.to_owned(), ());
-    !built_images_used_by(input, stack, &one).is_empty()
 }
 
 /// The stacks to deploy, dependencies first, ties broken by name.
@@ -754,6 +714,21 @@ mod tests {
         }
 
         fn problem(mut self, file: &str, subject: Subject) -> Self {
+            // As the walker does: a subject with a problem is left out of
+            // the valid maps and listed as invalid.
+            match &subject {
+                Subject::Stack(name) => {
+                    self.report.conf.stacks.remove(name);
+                    self.report.conf.invalid_stacks.insert(name.clone());
+                }
+                Subject::Image(name) => {
+                    self.report.conf.images.remove(name);
+                    self.report.conf.invalid_images.insert(name.clone());
+                }
+                Subject::Definition(name) => {
+                    self.report.conf.invalid_definitions.insert(name.clone());
+                }
+            }
             self.report.problems.push(ConfProblem {
                 file: file.to_owned(),
                 line: Some(3),
