@@ -24,6 +24,7 @@
 //! Walking a folder tree with these rules (and skipping excluded folders)
 //! is the private `build_context` module's job.
 
+use crate::compose::load::clean_path;
 use std::fmt;
 
 /// A `.dockerignore` file, parsed: its patterns in order.
@@ -231,34 +232,6 @@ fn read_lines(text: &str) -> Vec<String> {
         });
     }
     patterns
-}
-
-/// Go's `filepath.Clean` on a `/`-separated path: no empty or `.`
-/// elements, `..` resolved lexically, no trailing `/`, `.` if nothing is
-/// left.
-fn clean_path(path: &str) -> String {
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." => {
-                    parts.pop();
-                }
-                // `..` cannot climb above the root of a rooted path.
-                _ if rooted => {}
-                _ => parts.push(".."),
-            },
-            _ => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
 }
 
 /// The syntax check of Go's `filepath.Match`, which Docker runs on every

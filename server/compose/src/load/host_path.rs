@@ -24,8 +24,11 @@ pub(crate) fn is_windows_absolute(path: &str) -> bool {
             && matches!(bytes[2], b'\\' | b'/'))
 }
 
-/// Go's `path.Clean`.
-fn clean(path: &str) -> String {
+/// Go's `path.Clean` on a `/`-separated path: no empty or `.` elements,
+/// `..` resolved lexically (never above the root of a rooted path), no
+/// trailing `/`, `.` if nothing is left. The docker CLI cleans bind sources
+/// this way, and Docker cleans `.dockerignore` patterns the same way.
+pub fn clean(path: &str) -> String {
     let rooted = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {

@@ -35,6 +35,8 @@ mod env_file;
 mod event;
 mod field_path;
 mod host_path;
+
+pub use host_path::clean as clean_path;
 mod image_reference;
 mod interpolate;
 mod merge;
