@@ -204,7 +204,19 @@ async fn an_unchanged_batch_reads_the_swarm_once_and_sends_nothing_else() {
     let mut expected = snapshot.map(str::to_owned).to_vec();
     expected.push(format!("POST /services/{id}/update"));
     expected.sort();
-    assert_eq!(proxy.take(), expected, "a batch with one changed service");
+    // Under load the swarm can bump the service's version between the read
+    // and the update (it records the update status of the first deploy);
+    // voc then re-reads that one service and updates again. Anything more
+    // than that one retry is a regression.
+    let mut retried = expected.clone();
+    retried.push(format!("GET /services/{id}"));
+    retried.push(format!("POST /services/{id}/update"));
+    retried.sort();
+    let sent = proxy.take();
+    assert!(
+        sent == expected || sent == retried,
+        "a batch with one changed service sent {sent:?}, expected {expected:?}"
+    );
 }
 
 #[tokio::test]
