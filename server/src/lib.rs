@@ -14,17 +14,24 @@
 //!   and remove, in which order) and applying plans as jobs.
 //! - [`store`]: voc's SQLite database (jobs and their logs, the last
 //!   applied commit per target). Blocking.
+//! - [`config`]: `voc serve`'s configuration (TOML and environment).
+//! - [`serve`]: the running server's state and start-up; [`api`]: the
+//!   GraphQL schema; [`http`]: routes, auth, webhooks.
 //! - [`cli`]: the `voc` command.
 //!
 //! Lower layers never import upper ones.
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cli;
 pub mod conf;
+pub mod config;
 pub mod engine;
 pub mod git;
+pub mod http;
 pub mod reconcile;
+pub mod serve;
 pub mod store;
 
 pub use voc_compose as compose;

@@ -75,19 +75,7 @@ pub struct ApplyArgs {
     stability: Option<Duration>,
 }
 
-/// The default data folder: `/var/lib/voc` for root, else
-/// `~/.local/share/voc`.
-pub fn default_data_dir() -> PathBuf {
-    let is_root = std::env::var("USER").is_ok_and(|user| user == "root")
-        || std::env::var("HOME").is_ok_and(|home| home == "/root");
-    if is_root {
-        return PathBuf::from("/var/lib/voc");
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => PathBuf::from(home).join(".local/share/voc"),
-        None => PathBuf::from(".voc"),
-    }
-}
+pub use crate::config::default_data_dir;
 
 /// The data folder: `--data-dir` when given, else the default.
 fn data_folder(data_dir: Option<&Path>) -> PathBuf {

@@ -15,6 +15,7 @@ mod duration;
 mod image;
 mod jobs;
 mod output;
+mod serve;
 mod stack;
 mod validate;
 mod variables;
@@ -45,6 +46,8 @@ enum Command {
     Jobs(jobs::JobsArgs),
     /// Show one job and its log.
     Job(jobs::JobArgs),
+    /// Run the server: GraphQL API, webhooks, and following the conf repo.
+    Serve(serve::ServeArgs),
 }
 
 /// The error of a command that has already printed why it failed (`voc
@@ -97,5 +100,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apply(args) => apply::run_apply(args).await,
         Command::Jobs(args) => jobs::run_jobs(args),
         Command::Job(args) => jobs::run_job(args),
+        Command::Serve(args) => serve::run(args).await,
     }
 }

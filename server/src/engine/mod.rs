@@ -100,6 +100,50 @@ impl Engine {
         Ok(Engine::from_docker(docker))
     }
 
+    /// Connects to `host` (`unix://...` or `tcp://...`), with mutual TLS
+    /// when `tls` names the CA, certificate and key files (in that order);
+    /// `None` for `host`: as [`Engine::connect`]. Does not check that the
+    /// daemon answers (a target that is down still gets a handle, and is
+    /// retried by whoever uses it): call [`Engine::ping`].
+    pub fn connect_to(
+        host: Option<&str>,
+        tls: Option<(&std::path::Path, &std::path::Path, &std::path::Path)>,
+    ) -> Result<Engine> {
+        let shown = host.unwrap_or("DOCKER_HOST").to_owned();
+        let connect_error = |source| Error::Connect {
+            host: shown.clone(),
+            source,
+        };
+        const TIMEOUT_SECS: u64 = 120;
+        let version = bollard::API_DEFAULT_VERSION;
+        let docker = match (host, tls) {
+            (None, _) => Docker::connect_with_defaults(),
+            (Some(host), Some((ca, cert, key))) => {
+                Docker::connect_with_ssl(host, key, cert, ca, TIMEOUT_SECS, version)
+            }
+            (Some(host), None) if host.starts_with("tcp://") => {
+                Docker::connect_with_http(host, TIMEOUT_SECS, version)
+            }
+            (Some(host), None) => Docker::connect_with_unix(host, TIMEOUT_SECS, version),
+        }
+        .map_err(connect_error)?;
+        Ok(Engine::from_docker(docker))
+    }
+
+    /// Checks that the daemon answers (`GET /_ping`).
+    pub async fn ping(&self) -> Result<()> {
+        self.docker
+            .ping()
+            .await
+            .map(|_| ())
+            .map_err(|source| Error::Api {
+                verb: "reaching",
+                kind: ObjectKind::Engine,
+                name: "/_ping".to_owned(),
+                source,
+            })
+    }
+
     /// Wraps an existing bollard client (already connected and negotiated).
     pub fn from_docker(docker: Docker) -> Engine {
         Engine {

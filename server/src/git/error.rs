@@ -19,6 +19,18 @@ pub enum Error {
         source: git2::Error,
     },
 
+    /// The local conf repo could not be created.
+    #[error("{what} at `{}`", path.display())]
+    Seed {
+        /// The repository's folder.
+        path: PathBuf,
+        /// The step that failed.
+        what: &'static str,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+
     /// The clone destination could not be inspected or created.
     #[error("preparing the clone destination `{}`", path.display())]
     Destination {

@@ -37,6 +37,7 @@ mod history;
 mod push;
 mod remote;
 mod repo;
+mod seed;
 mod write;
 
 #[cfg(test)]
@@ -49,6 +50,7 @@ pub use history::CommitInfo;
 pub use push::RetryPolicy;
 pub use remote::{Credentials, Remote, TOKEN_USERNAME};
 pub use repo::GitRepo;
+pub use seed::init_bare_with_files;
 pub use write::{Author, CommitRequest, Expect, FileEdit, PushedCommit};
 
 /// Sets libgit2's network timeouts, process-wide: `connect` for opening a

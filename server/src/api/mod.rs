@@ -1,0 +1,57 @@
+//! The GraphQL API: the schema's roots and the resolvers, one file per
+//! area. Resolvers read the shared [`AppState`] and the [`Caller`] from the
+//! context; the HTTP layer puts both there.
+//!
+//! `schema.graphql` at the repo root is [`sdl`]'s output, kept in sync by a
+//! test (`UPDATE_SCHEMA=1 cargo test -p voc schema_file` rewrites it).
+
+pub mod caller;
+pub mod error;
+mod system;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+pub use caller::{Caller, Role};
+pub use error::{ApiError, ApiResult, ErrorCode, FieldProblem};
+
+use crate::serve::AppState;
+
+/// The query root.
+#[derive(MergedObject, Default)]
+pub struct Query(system::SystemQuery);
+
+/// The mutation root.
+#[derive(MergedObject, Default)]
+pub struct Mutation(system::SystemMutation);
+
+/// The subscription root.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(system::SystemSubscription);
+
+/// voc's schema.
+pub type VocSchema = Schema<Query, Mutation, Subscription>;
+
+/// How deep a query may nest (`stacks { services { tasks { ... } } }` is 4).
+pub const MAX_DEPTH: usize = 12;
+/// How many fields a query may ask for in all (each list counts its fields
+/// once, so this bounds the work a single query asks of voc).
+pub const MAX_COMPLEXITY: usize = 2000;
+
+/// The schema, with `state` for the resolvers.
+pub fn schema(state: AppState) -> VocSchema {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .data(state)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema in SDL, as `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .finish()
+        .sdl()
+}
+
+#[cfg(test)]
+mod tests;

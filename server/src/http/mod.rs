@@ -1,0 +1,57 @@
+//! voc's HTTP server: the GraphQL endpoint and its WebSocket, the
+//! playground, the webhooks, and the health checks. Plain handlers with the
+//! state passed explicitly (as in axum's examples).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET, POST /graphql` | GraphQL queries and mutations |
+//! | `GET /graphql/ws` | subscriptions (graphql-transport-ws) |
+//! | `GET /graphiql` | the playground |
+//! | `GET /healthz` | the process is up |
+
+pub mod auth;
+mod graphql;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use crate::api::VocSchema;
+use crate::serve::AppState;
+
+/// The largest request body accepted (a GraphQL query with its variables,
+/// or a webhook's payload).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The server's state.
+    pub app: AppState,
+    /// The GraphQL schema (it holds the state too).
+    pub schema: VocSchema,
+}
+
+/// Every route, ready to serve (with `into_make_service_with_connect_info::<SocketAddr>()`,
+/// for the client's address).
+pub fn router(app: AppState, schema: VocSchema) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql::query).post(graphql::query))
+        .route("/graphql/ws", get(graphql::subscribe))
+        .route("/graphiql", get(graphql::playground))
+        .route("/healthz", get(healthz))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(HttpState { app, schema })
+}
+
+/// The process is up and answers.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The client's address, in the GraphQL context (login's rate limit is per
+/// address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub SocketAddr);

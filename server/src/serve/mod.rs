@@ -1,0 +1,166 @@
+//! `voc serve`: the long-running server. It wires the parts together
+//! (store, conf repo, targets, the loops that follow the repo and watch
+//! the engines, the HTTP server) and owns nothing else.
+//!
+//! Start-up, in order: the data folder; the store; the conf repo (with no
+//! URL configured, a local bare repo in the data folder, seeded from the
+//! `templates/` shipped in the binary) and voc's clone of it; a handle per
+//! Docker target (a target that is down does not stop the start); the
+//! first admin; then the loops and the listener.
+
+pub mod events;
+mod seed;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+pub use events::{Events, JobEvent, StackStatusEvent, TaskEvent};
+pub use state::{AppState, ConfRepo, Target};
+
+use crate::config::ServerConfig;
+use crate::engine::Engine;
+use crate::git::{Credentials, GitRepo, Remote};
+use crate::store::Store;
+
+/// The store's file in the data folder.
+pub const STORE_FILE: &str = "voc.db";
+/// voc's clone of the conf repo, in the data folder.
+pub const CLONE_FOLDER: &str = "checkout";
+
+/// Starts everything and serves until Ctrl-C or SIGTERM.
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    let state = start(config).await?;
+    let listener = tokio::net::TcpListener::bind(state.config.listen)
+        .await
+        .with_context(|| format!("listening on {}", state.config.listen))?;
+    let addr = listener.local_addr().context("reading the listen address")?;
+    // Tests and scripts read this line to find the port.
+    println!("voc is listening on http://{addr} (GraphQL at /graphql, playground at /graphiql)");
+    let schema = crate::api::schema(state.clone());
+    let router = crate::http::router(state, schema);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")?;
+    Ok(())
+}
+
+/// Everything but the listener: the state the server runs with, its loops
+/// started.
+pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
+    let data_dir = config.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+    let store_path = data_dir.join(STORE_FILE);
+    let store = tokio::task::spawn_blocking(move || Store::open(&store_path))
+        .await
+        .context("opening the store")?
+        .context("opening voc's store")?;
+
+    let remote = remote_of(&config).await?;
+    let clone = data_dir.join(CLONE_FOLDER);
+    {
+        let remote = remote.clone();
+        let clone = clone.clone();
+        let url = remote.url.clone();
+        tokio::task::spawn_blocking(move || GitRepo::clone_or_open(&remote, &clone))
+            .await
+            .context("cloning the conf repo")?
+            .with_context(|| format!("cloning the conf repo {url}"))?;
+    }
+
+    let mut targets = std::collections::BTreeMap::new();
+    for (name, target) in &config.targets {
+        let tls = target
+            .tls
+            .as_ref()
+            .map(|tls| (tls.ca.as_path(), tls.cert.as_path(), tls.key.as_path()));
+        let engine = Engine::connect_to(target.host.as_deref(), tls)
+            .with_context(|| format!("target {name}"))?;
+        targets.insert(
+            name.clone(),
+            Target {
+                name: name.clone(),
+                engine,
+            },
+        );
+    }
+
+    let state = AppState {
+        config: Arc::new(config),
+        store,
+        repo: Arc::new(ConfRepo { remote, clone }),
+        targets: Arc::new(targets),
+        events: Events::default(),
+    };
+    Ok(state)
+}
+
+/// The conf repo's remote: the configured URL, or the local repo in the
+/// data folder (created and seeded on the first start).
+async fn remote_of(config: &ServerConfig) -> anyhow::Result<Remote> {
+    let credentials = match (&config.repo.token, &config.repo.username, &config.repo.password, &config.repo.ssh_key) {
+        (Some(token), _, _, _) => Credentials::Token {
+            token: token.clone(),
+        },
+        (None, Some(username), Some(password), _) => Credentials::UserPassword {
+            username: username.clone(),
+            password: password.clone(),
+        },
+        (None, username, None, Some(key)) => Credentials::SshKey {
+            private_key: key.clone(),
+            passphrase: None,
+            username: username.clone(),
+        },
+        _ => Credentials::None,
+    };
+    let url = match &config.repo.url {
+        Some(url) => url.clone(),
+        None => {
+            let path: PathBuf = config.data_dir.join(seed::LOCAL_REPO_FOLDER);
+            let branch = config.repo.branch.clone();
+            let author = crate::git::Author {
+                name: config.author.name.clone(),
+                email: config.author.email.clone(),
+            };
+            let seeded = path.clone();
+            tokio::task::spawn_blocking(move || seed::ensure_local_repo(&seeded, &branch, &author))
+                .await
+                .context("creating the local conf repo")??;
+            path.to_string_lossy().into_owned()
+        }
+    };
+    Ok(Remote {
+        url,
+        branch: config.repo.branch.clone(),
+        credentials,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,56 @@
+//! What every part of the running server shares: the configuration, the
+//! store, the conf repo, the targets and the event channels. Passed
+//! explicitly (axum `State`, GraphQL context data), never global.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::ServerConfig;
+use crate::engine::Engine;
+use crate::git::Remote;
+use crate::store::Store;
+
+use super::events::Events;
+
+/// The running server's shared state. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration it was started with.
+    pub config: Arc<ServerConfig>,
+    /// voc's database.
+    pub store: Store,
+    /// The conf repo.
+    pub repo: Arc<ConfRepo>,
+    /// The Docker targets, by name.
+    pub targets: Arc<BTreeMap<String, Target>>,
+    /// Job, task and stack events.
+    pub events: Events,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("targets", &self.targets.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The conf repo: where it is, and voc's clone of it.
+#[derive(Debug)]
+pub struct ConfRepo {
+    /// The remote voc fetches from and pushes to.
+    pub remote: Remote,
+    /// voc's clone (a working tree that follows the branch).
+    pub clone: PathBuf,
+}
+
+/// One Docker engine voc deploys to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Its name in the configuration.
+    pub name: String,
+    /// The connection.
+    pub engine: Engine,
+}
