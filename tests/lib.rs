@@ -36,6 +36,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail};
 
 mod conf_repo;
+pub mod server;
 mod git_daemon;
 
 pub use conf_repo::{CiCheckout, ConfRepo, git, init_bare};
