@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod directives;
 pub mod files;
+pub mod follow;
 pub mod plan;
 pub mod range;
 

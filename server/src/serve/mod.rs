@@ -19,7 +19,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 pub use events::{Events, JobEvent, StackStatusEvent, TaskEvent};
-pub use state::{AppState, ConfRepo, Target};
+pub use state::{AppState, ConfRepo, ConfSnapshot, Target};
 
 use crate::config::ServerConfig;
 use crate::engine::Engine;
@@ -99,6 +99,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         repo: Arc::new(ConfRepo { remote, clone }),
         targets: Arc::new(targets),
         events: Events::default(),
+        conf: Arc::new(tokio::sync::watch::channel(None).0),
+        follow: crate::reconcile::follow::Follow::default(),
     };
     Ok(state)
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::conf::model::ConfReport;
 use crate::config::ServerConfig;
+use crate::git::CommitId;
+use crate::reconcile::follow::Follow;
 use crate::engine::Engine;
 use crate::git::Remote;
 use crate::store::Store;
@@ -26,6 +29,22 @@ pub struct AppState {
     pub targets: Arc<BTreeMap<String, Target>>,
     /// Job, task and stack events.
     pub events: Events,
+    /// The conf repo as last read at the followed branch's head (`None`
+    /// until the first read). Published by the follow loop; everyone else
+    /// reads it with `subscribe()` or `borrow()`.
+    pub conf: Arc<tokio::sync::watch::Sender<Option<Arc<ConfSnapshot>>>>,
+    /// Asks for reconciles and jobs (the follow loops).
+    pub follow: Follow,
+}
+
+/// The conf repo at one commit, read and validated.
+#[derive(Debug)]
+pub struct ConfSnapshot {
+    /// The commit.
+    pub commit: CommitId,
+    /// What the walker made of it; `report.root` is a folder holding that
+    /// commit's files, never changed while this snapshot lives.
+    pub report: ConfReport,
 }
 
 impl std::fmt::Debug for AppState {
