@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::plan::{Action, ActionKind, Plan};
 use crate::compose;
-use crate::conf::model::{Conf, ResolveImageSetting};
+use crate::conf::model::{Conf, ResolveImageSetting, StackEntry};
 use crate::engine::applied::{COMMIT_LABEL, SOURCE_LABEL};
 use crate::engine::image::ImageBuild;
 use crate::engine::{DeployEvent, DeployOptions, Engine, RemoveEvent, ResolveImage, credentials};
@@ -36,6 +36,9 @@ pub struct ApplySettings {
     pub stability: Option<Duration>,
     /// Values for `$NAME` build args.
     pub secrets: BTreeMap<String, String>,
+    /// voc's key, to decrypt the `secrets` of `stack-<stack>.json` at
+    /// deploy (`None`: no key file; a stack with secrets then fails).
+    pub secret_key: Option<crate::secret::SecretKey>,
     /// Plan only.
     pub dry_run: bool,
     /// Groups this run's jobs in the store.
@@ -338,13 +341,10 @@ async fn deploy(
         .stacks
         .get(name)
         .ok_or_else(|| anyhow::anyhow!("stack {name} is not in the conf repo"))?;
-    let loaded =
-        compose::load::load_files(&[root.join(&stack.compose_file)], &stack.config.variables)
-            .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
-    for warning in &loaded.warnings {
+    let (spec, warnings) = load_stack_spec(root, stack)?;
+    for warning in &warnings {
         log.line(format!("warning: {warning}"));
     }
-    let spec = compose::convert(name, &loaded.file).map_err(|error| anyhow::anyhow!("{error}"))?;
     let registry_auth = if stack.config.with_registry_auth {
         credentials::for_images(spec.services.iter().map(|s| s.image.as_str()))?
     } else {
@@ -392,6 +392,24 @@ async fn deploy(
         };
         Ok(Outcome::Succeeded { summary })
     }
+}
+
+/// The swarm specs stack `stack` deploys, as its Compose file in `root`
+/// (a checkout of the conf repo) and its variables give them, with the
+/// loader's warnings. The one place a deploy's specs come from: the live
+/// state compares the swarm with exactly this.
+pub fn load_stack_spec(
+    root: &Path,
+    stack: &StackEntry,
+) -> anyhow::Result<(compose::StackSpec, Vec<String>)> {
+    let variables =
+        crate::secret::stack_variables(name, &stack.config, settings.secret_key.as_ref())?;
+    let loaded = compose::load::load_files(&[root.join(&stack.compose_file)], &variables)
+            .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
+    let spec = compose::convert(&stack.name, &loaded.file)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
+    Ok((spec, warnings))
 }
 
 async fn build(
