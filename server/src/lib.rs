@@ -14,6 +14,8 @@
 //!   and remove, in which order) and applying plans as jobs.
 //! - [`store`]: voc's SQLite database (jobs and their logs, the last
 //!   applied commit per target). Blocking.
+//! - [`secret`]: voc's age key, which encrypts the secrets committed in
+//!   stack files and decrypts them at deploy. Blocking.
 //! - [`config`]: `voc serve`'s configuration (TOML and environment).
 //! - [`serve`]: the running server's state and start-up; [`api`]: the
 //!   GraphQL schema; [`http`]: routes, auth, webhooks.
@@ -31,6 +33,7 @@ pub mod engine;
 pub mod git;
 pub mod http;
 pub mod reconcile;
+pub mod secret;
 pub mod serve;
 pub mod store;
 

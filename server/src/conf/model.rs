@@ -69,6 +69,10 @@ pub struct StackConfig {
     pub definition: Option<String>,
     /// The options it was rendered with.
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Its `writeOnly` options' values, encrypted to voc's key (see
+    /// `crate::secret`), by interpolation variable
+    /// (`VOC_SECRET_DB_PASSWORD`); decrypted into the variables at deploy.
+    pub secrets: BTreeMap<String, String>,
     /// Stacks (on the same target) that must be deployed and healthy first.
     pub depends_on: Vec<String>,
     /// Remove services the Compose file no longer declares.
@@ -89,6 +93,7 @@ impl Default for StackConfig {
             variables: BTreeMap::new(),
             definition: None,
             options: None,
+            secrets: BTreeMap::new(),
             depends_on: Vec::new(),
             prune: true,
             resolve_image: ResolveImageSetting::Always,

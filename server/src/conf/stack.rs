@@ -94,6 +94,18 @@ pub fn read_settings(text: &str, file: &str, stack: &str) -> StackSettings {
                 .at_line(line("/definition")),
         );
     }
+    for variable in config.secrets.keys() {
+        if !is_secret_variable(variable) {
+            problems.push(
+                ConfProblem::new(
+                    file,
+                    format!("secrets has \"{variable}\", which is not a secret variable"),
+                )
+                .at_line(line(&format!("/secrets/{}", pointer_escape(variable))))
+                .with_hint("voc writes secrets as VOC_SECRET_ and upper-case letters, digits and `_` (VOC_SECRET_DB_PASSWORD)"),
+            );
+        }
+    }
     if config.options.is_some() && config.definition.is_none() {
         problems.push(
             ConfProblem::new(file, "\"options\" is given without a \"definition\"")
@@ -106,6 +118,22 @@ pub fn read_settings(text: &str, file: &str, stack: &str) -> StackSettings {
         document: Some(document),
         problems,
     }
+}
+
+/// True for `VOC_SECRET_` followed by upper-case letters, digits and `_`:
+/// the names voc gives secret options' variables.
+fn is_secret_variable(name: &str) -> bool {
+    name.strip_prefix("VOC_SECRET_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
+}
+
+/// `name` as one JSON pointer token (`~` and `/` escaped).
+fn pointer_escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
 }
 
 /// What loading a stack's Compose file found.
@@ -351,6 +379,42 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(problems(text), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_encrypted_strings_under_secret_variable_names() {
+        let settings = read_settings(
+            r#"{"definition": "db", "secrets": {"VOC_SECRET_DB_PASSWORD": "YWdl", "VOC_SECRET_2": "x"}}"#,
+            "stack-db.json",
+            "db",
+        );
+        assert!(settings.problems.is_empty(), "{:?}", settings.problems);
+        assert_eq!(settings.config.secrets["VOC_SECRET_DB_PASSWORD"], "YWdl");
+        let cases: &[(&str, &str)] = &[
+            (
+                "{\n\"secrets\": {\n\"DB_PASSWORD\": \"x\"}}",
+                "s/stack-shop.json:3: secrets has \"DB_PASSWORD\", which is not a secret variable (voc writes secrets as VOC_SECRET_ and upper-case letters, digits and `_` (VOC_SECRET_DB_PASSWORD))",
+            ),
+            (
+                "{\"secrets\": {\"VOC_SECRET_\": \"x\"}}",
+                "s/stack-shop.json:1: secrets has \"VOC_SECRET_\", which is not a secret variable (voc writes secrets as VOC_SECRET_ and upper-case letters, digits and `_` (VOC_SECRET_DB_PASSWORD))",
+            ),
+            (
+                "{\"secrets\": {\"VOC_SECRET_db\": \"x\"}}",
+                "s/stack-shop.json:1: secrets has \"VOC_SECRET_db\", which is not a secret variable (voc writes secrets as VOC_SECRET_ and upper-case letters, digits and `_` (VOC_SECRET_DB_PASSWORD))",
+            ),
+            (
+                "{\"secrets\": {\"VOC_SECRET_A\": 1}}",
+                "s/stack-shop.json:1: field \"secrets\": invalid type: integer `1`, expected a string",
+            ),
+            (
+                "{\"secrets\": [\"VOC_SECRET_A\"]}",
+                "s/stack-shop.json:1: field \"secrets\": invalid type: sequence, expected a map",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(problems(text), [*expected], "{text}");
         }
     }
 
