@@ -13,6 +13,8 @@
 //! - [`Engine::remove_stack`] removes a stack ([`remove`]).
 //! - [`Engine::list_stacks`], [`Engine::stack_services`] and
 //!   [`Engine::stack_tasks`] read stacks ([`stack`]).
+//! - [`watch`] reads every stack's services and tasks in a constant
+//!   number of calls, for `voc serve`'s live state.
 //! - [`Engine::build_image`] and [`Engine::push_image`] build images
 //!   (classic builder, `.dockerignore` rules from [`dockerignore`]) and push
 //!   them ([`image`]).
@@ -47,6 +49,7 @@ mod snapshot;
 pub mod spec_hash;
 pub mod stack;
 pub mod task;
+pub mod watch;
 
 pub use deploy::{
     CONCURRENT_STACKS, DeployEvent, DeployOptions, DeployReport, ResolveImage, ServiceAction,

@@ -9,6 +9,7 @@
 //! first admin; then the loops and the listener.
 
 pub mod events;
+pub mod live;
 mod seed;
 mod state;
 
@@ -93,6 +94,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         );
     }
 
+    let targets_names: Vec<String> = targets.keys().cloned().collect();
     let state = AppState {
         config: Arc::new(config),
         store,
@@ -101,7 +103,9 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         events: Events::default(),
         conf: Arc::new(tokio::sync::watch::channel(None).0),
         follow: crate::reconcile::follow::Follow::default(),
+        live: live::channels(targets_names),
     };
+    live::start(&state);
     Ok(state)
 }
 

@@ -35,6 +35,9 @@ pub struct AppState {
     pub conf: Arc<tokio::sync::watch::Sender<Option<Arc<ConfSnapshot>>>>,
     /// Asks for reconciles and jobs (the follow loops).
     pub follow: Follow,
+    /// Each target's live state (services, tasks, stack statuses), kept
+    /// current by `serve::live`'s loops.
+    pub live: super::live::LiveStates,
 }
 
 /// The conf repo at one commit, read and validated.
