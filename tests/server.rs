@@ -41,6 +41,8 @@ pub struct VocServer {
     pub data: tempfile::TempDir,
     /// The server's stderr, for failure messages.
     pub log: PathBuf,
+    /// Every line the server printed on stdout so far.
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl VocServer {
@@ -73,8 +75,13 @@ impl VocServer {
         let mut child = command.spawn().context("starting voc serve")?;
         let stdout = child.stdout.take().context("voc serve's stdout")?;
         let (sender, receiver) = mpsc::channel();
+        let stdout_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = stdout_lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push(line.clone());
+                }
                 if let Some(rest) = line.strip_prefix("voc is listening on http://") {
                     let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
                     let _ = sender.send(addr);
@@ -98,7 +105,13 @@ impl VocServer {
             addr,
             data,
             log,
+            stdout: stdout_lines,
         })
+    }
+
+    /// The lines the server printed on stdout so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout.lock().map(|lines| lines.clone()).unwrap_or_default()
     }
 
     /// The server's log so far.
@@ -241,8 +254,16 @@ impl GraphqlClient {
         Ok((error["extensions"]["code"].as_str().unwrap_or_default().to_owned(), error))
     }
 
-    /// Starts a subscription over `/graphql/ws`.
+    /// Starts a subscription over `/graphql/ws` (a session cookie goes with
+    /// the server's own `Origin`, as a browser on voc's page sends it).
     pub fn subscribe(&self, query: &str, variables: Value) -> Result<Subscription> {
+        let origin = self.url.clone();
+        self.subscribe_from(&origin, query, variables)
+    }
+
+    /// [`GraphqlClient::subscribe`] as from a page at `origin` (which goes
+    /// with a session cookie only).
+    pub fn subscribe_from(&self, origin: &str, query: &str, variables: Value) -> Result<Subscription> {
         let addr = self.url.trim_start_matches("http://").to_owned();
         let stream = TcpStream::connect(&addr)?;
         stream.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -259,9 +280,7 @@ impl GraphqlClient {
                 request
                     .headers_mut()
                     .insert("Cookie", format!("voc_session={session}").parse()?);
-                request
-                    .headers_mut()
-                    .insert("Origin", format!("http://{addr}").parse()?);
+                request.headers_mut().insert("Origin", origin.parse()?);
             }
             Auth::Bearer(token) => params = json!({"authorization": format!("Bearer {token}")}),
         }

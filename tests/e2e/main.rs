@@ -19,4 +19,5 @@ mod harness_check;
 mod images;
 mod loader_parity;
 mod runner;
+mod serve_auth;
 mod validate;

@@ -5,6 +5,7 @@
 //! `schema.graphql` at the repo root is [`sdl`]'s output, kept in sync by a
 //! test (`UPDATE_SCHEMA=1 cargo test -p voc schema_file` rewrites it).
 
+pub mod auth;
 pub mod caller;
 pub mod error;
 mod system;
@@ -18,11 +19,11 @@ use crate::serve::AppState;
 
 /// The query root.
 #[derive(MergedObject, Default)]
-pub struct Query(system::SystemQuery);
+pub struct Query(auth::AuthQuery, system::SystemQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
-pub struct Mutation(system::SystemMutation);
+pub struct Mutation(auth::AuthMutation, system::SystemMutation);
 
 /// The subscription root.
 #[derive(MergedSubscription, Default)]

@@ -4,6 +4,8 @@
 use axum::http::HeaderMap;
 
 use crate::api::Caller;
+use crate::api::caller::Credential;
+use crate::store::{Authenticated, CredentialId, Secret, UserResult};
 use crate::serve::AppState;
 
 /// The name of the session cookie.
@@ -14,14 +16,78 @@ pub const SESSION_COOKIE: &str = "voc_session";
 pub struct SessionCookie(pub Option<String>);
 
 /// The caller of a request with `headers`: the bearer token if there is
-/// one, else the session cookie; `None` when neither is valid.
-pub async fn authenticate(_state: &AppState, _headers: &HeaderMap) -> Option<Caller> {
-    None
+/// one, else the session cookie; `None` when neither is valid. A bearer
+/// token that is not valid means no caller, even with a good cookie: a
+/// client that sends a token means to act as its user.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Option<Caller> {
+    if let Some(token) = bearer_in_headers(headers) {
+        return authenticate_token(state, &token).await;
+    }
+    let cookie = cookie(headers, SESSION_COOKIE)?;
+    let secret = Secret::new(cookie);
+    let store = state.store.clone();
+    lookup(move || store.session_user(&secret)).await
 }
 
 /// The caller an API token belongs to.
-pub async fn authenticate_token(_state: &AppState, _token: &str) -> Option<Caller> {
-    None
+pub async fn authenticate_token(state: &AppState, token: &str) -> Option<Caller> {
+    let token = Secret::new(token);
+    let store = state.store.clone();
+    lookup(move || store.token_user(&token)).await
+}
+
+/// Runs a store lookup on the blocking pool. A failing store means no
+/// caller (the request then gets `UNAUTHENTICATED`), logged without the
+/// secret.
+async fn lookup(
+    find: impl FnOnce() -> UserResult<Option<Authenticated>> + Send + 'static,
+) -> Option<Caller> {
+    match tokio::task::spawn_blocking(find).await {
+        Ok(Ok(found)) => found.map(caller_of),
+        Ok(Err(error)) => {
+            tracing::error!("authenticating a request: {error:#}");
+            None
+        }
+        Err(error) => {
+            tracing::error!("authenticating a request: the lookup panicked: {error}");
+            None
+        }
+    }
+}
+
+/// The API's caller for a user the store authenticated.
+pub fn caller_of(found: Authenticated) -> Caller {
+    Caller {
+        user_id: found.user.id,
+        name: found.user.name,
+        email: found.user.email,
+        role: found.user.role,
+        credential: match found.credential {
+            CredentialId::Session(id) => Credential::Session(id),
+            CredentialId::Token(id) => Credential::Token(id),
+        },
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_in_headers(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// The `Set-Cookie` value that stores session `secret` in the browser for
+/// `max_age_seconds` (0 deletes it). `HttpOnly`: page scripts cannot read
+/// it; `SameSite=Lax`: other sites' pages do not send it with their
+/// requests.
+pub fn set_session_cookie(secret: &str, max_age_seconds: i64) -> String {
+    format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_seconds}")
 }
 
 /// The session cookie of a request.

@@ -8,6 +8,7 @@
 //! Docker target (a target that is down does not stop the start); the
 //! first admin; then the loops and the listener.
 
+pub mod admin;
 pub mod events;
 pub mod live;
 mod seed;
@@ -64,6 +65,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         .await
         .context("opening the store")?
         .context("opening voc's store")?;
+    admin::ensure_first_admin(&store, config.admin_password.as_deref()).await?;
 
     let remote = remote_of(&config).await?;
     let clone = data_dir.join(CLONE_FOLDER);
@@ -104,6 +106,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         conf: Arc::new(tokio::sync::watch::channel(None).0),
         follow: crate::reconcile::follow::Follow::default(),
         live: live::channels(targets_names),
+        login_limiter: Arc::default(),
     };
     live::start(&state);
     Ok(state)

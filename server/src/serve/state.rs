@@ -38,6 +38,8 @@ pub struct AppState {
     /// Each target's live state (services, tasks, stack statuses), kept
     /// current by `serve::live`'s loops.
     pub live: super::live::LiveStates,
+    /// Failed sign-ins of the last minutes, to refuse guessing passwords.
+    pub login_limiter: Arc<crate::api::auth::LoginLimiter>,
 }
 
 /// The conf repo at one commit, read and validated.

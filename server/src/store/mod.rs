@@ -12,6 +12,9 @@
 //!   (`job.rs`).
 //! - Applied commits: [`Store::last_applied`], [`Store::set_last_applied`]
 //!   (`applied.rs`).
+//! - Users, sessions and API tokens: [`Store::create_user`],
+//!   [`Store::check_login`], [`Store::session_user`],
+//!   [`Store::token_user`] and the rest (`user.rs`).
 //!
 //! One writer: a [`Store`] holds one connection behind a mutex, and clones
 //! share it. The API is synchronous and blocking (SQLite is; a call may wait
@@ -22,6 +25,7 @@
 mod applied;
 pub mod error;
 mod job;
+pub mod user;
 
 #[cfg(test)]
 mod tests;
@@ -36,6 +40,10 @@ use rusqlite_migration::{M, Migrations};
 
 pub use applied::AppliedCommit;
 pub use error::{Error, Result, Step};
+pub use user::{
+    ApiToken, Authenticated, CredentialId, NewApiToken, NewSession, NewUser, Secret, Session, User,
+    UserError, UserResult, UserUpdate,
+};
 pub use job::{
     DEFAULT_LIST_LIMIT, Job, JobFilter, JobId, JobKind, JobStatus, LogLine, MAX_LIST_LIMIT, NewJob,
 };
@@ -50,6 +58,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const MIGRATION_LIST: &[M<'static>] = &[
     M::up(include_str!("migrations/001_jobs.sql")),
     M::up(include_str!("migrations/002_applied_commits.sql")),
+    M::up(include_str!("migrations/003_users.sql")),
 ];
 
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
