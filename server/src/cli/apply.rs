@@ -17,12 +17,13 @@ use serde_json::json;
 use super::output::{Progress, print_json};
 use crate::conf::compose_cache::{self, ComposeCache};
 use crate::conf::model::DEFAULT_TARGET;
-use crate::conf::walk::{ReadOptions, read_conf_cached};
+use crate::conf::walk::ReadOptions;
 use crate::engine::Engine;
 use crate::git::{CommitId, GitRepo};
 use crate::reconcile::apply::{ApplyEvent, ApplySettings, Outcome, apply};
-use crate::reconcile::range::{Range, Start, newest_labelled_commit, read_range};
-use crate::reconcile::{Plan, PlanInput, Scope, plan};
+use crate::reconcile::range::{Range, Start};
+use crate::reconcile::run::{CommitFiles, find_start, plan_range, read_conf_for_run};
+use crate::reconcile::{Plan, Scope};
 use crate::store::Store;
 
 /// What `plan` and `apply` share.
@@ -94,11 +95,9 @@ pub fn open_store(data_dir: Option<&Path>) -> anyhow::Result<Store> {
 struct Prepared {
     range: Range,
     plan: Plan,
-    root: PathBuf,
+    files: CommitFiles,
     conf: crate::conf::model::ConfReport,
     start: Start,
-    // The commit's files, when they had to be written out of git.
-    _export: Option<tempfile::TempDir>,
 }
 
 async fn prepare(
@@ -123,22 +122,7 @@ async fn prepare(
             };
             Start::Given(commit)
         }
-        None => match store.last_applied(&args.target)? {
-            Some(applied) => Start::Stored(applied.commit),
-            None => match engine {
-                Some(engine) => {
-                    let labelled = engine
-                        .labelled_commits()
-                        .await
-                        .context("reading io.voc.commit labels")?;
-                    match newest_labelled_commit(&repo, &labelled) {
-                        Some(commit) => Start::Labels(commit),
-                        None => Start::None,
-                    }
-                }
-                None => Start::None,
-            },
-        },
+        None => find_start(store, &args.target, engine, &args.repo).await?,
     };
     match &start {
         Start::Stored(commit) => progress.line(format_args!(
@@ -157,52 +141,21 @@ async fn prepare(
         )),
         Start::Given(_) => {}
     }
-    let range = read_range(&repo, &start, &to).context("reading the commit range")?;
-
-    let uses_workdir = repo.workdir().is_some() && repo.head()? == to && repo.is_clean()?;
-    let (root, export) = if uses_workdir {
-        (
-            repo.workdir().map(Path::to_path_buf).unwrap_or_default(),
-            None,
-        )
-    } else {
-        let folder = tempfile::tempdir().context("creating a folder for the commit's files")?;
-        repo.export(&to, folder.path())?;
-        (folder.path().to_path_buf(), Some(folder))
-    };
-    let targets = BTreeSet::from([args.target.clone()]);
-    let options = ReadOptions {
-        targets: None,
-        ..ReadOptions::default()
-    };
+    let files = CommitFiles::of(&repo, &to)?;
     // Loading every Compose file is most of a plan's time on a large repo;
     // the cache in the data folder keeps the loads whose inputs did not
     // change since the last run.
     let cache =
         ComposeCache::open(&data_folder(args.data_dir.as_deref()).join(compose_cache::FILE_NAME));
-    let conf = read_conf_cached(&root, &options, &cache);
-    // A cache that cannot be written only costs time on the next run.
-    let _ = cache.save();
-    let mut plan = plan(&PlanInput {
-        conf: &conf,
-        to: to.as_str().to_owned(),
-        scope: range.scope.clone(),
-        changes: &range.changes,
-        directives: &range.directives,
-        removed_stack_targets: &range.removed_stack_targets,
-        targets: &targets,
-    });
-    if range.all_skipped {
-        plan.actions.clear();
-        plan.skipped.clear();
-    }
+    let conf = read_conf_for_run(&files.root, &ReadOptions::default(), &cache);
+    let targets = BTreeSet::from([args.target.clone()]);
+    let prepared = plan_range(&repo, start, &to, &conf, &targets)?;
     Ok(Prepared {
-        range,
-        plan,
-        root,
+        range: prepared.range,
+        plan: prepared.plan,
+        files,
         conf,
-        start,
-        _export: export,
+        start: prepared.start,
     })
 }
 
@@ -247,7 +200,7 @@ fn print_plan(prepared: &Prepared) {
 
 fn plan_json(prepared: &Prepared) -> serde_json::Value {
     json!({
-        "from": match &prepared.start { Start::Given(c) | Start::Stored(c) | Start::Labels(c) => Some(c.as_str()), Start::None => None },
+        "from": prepared.start.commit().map(CommitId::as_str),
         "to": prepared.range.to.as_str(),
         "commits": prepared.range.commits.iter().map(|c| json!({"id": c.id.as_str(), "summary": c.summary})).collect::<Vec<_>>(),
         "allSkipped": prepared.range.all_skipped,
@@ -288,13 +241,17 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
     print_plan(&prepared);
 
     let run_id = format!("run-{}-{}", std::process::id(), prepared.range.to.short());
+    // The key `voc serve` encrypted the stacks' secrets to, when this data
+    // folder has one.
+    let secret_key =
+        crate::secret::SecretKey::load(&data_folder(args.range.data_dir.as_deref()))?;
     let settings = ApplySettings {
-        target: args.range.target.clone(),
         wait: Some(args.timeout),
         stability: args.stability,
         secrets: std::env::vars().collect::<BTreeMap<_, _>>(),
+        secret_key,
         dry_run: args.dry_run,
-        run_id,
+        ..ApplySettings::new(args.range.target.clone(), run_id)
     };
     let actions = prepared.plan.actions.clone();
     let name_of = move |id: usize| {
@@ -306,7 +263,7 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
     let report = apply(
         &engine,
         &store,
-        &prepared.root,
+        &prepared.files.root,
         &prepared.conf.conf,
         &prepared.plan,
         &settings,
@@ -315,10 +272,13 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
                 let job = job.map(|j| format!(" (job {})", j.0)).unwrap_or_default();
                 progress.line(format_args!("{}{job}", action))
             }
-            ApplyEvent::Log { action, line } => {
+            ApplyEvent::Running { .. } => {}
+            ApplyEvent::Log { action, line, .. } => {
                 progress.line(format_args!("  {}: {line}", name_of(action)))
             }
-            ApplyEvent::Finished { action, outcome } => {
+            ApplyEvent::Finished {
+                action, outcome, ..
+            } => {
                 let name = name_of(action);
                 match outcome {
                     Outcome::Succeeded { summary } => {

@@ -83,6 +83,10 @@ pub struct DeployOptions {
     /// themselves: a service that did not change keeps the labels of the
     /// deploy that last changed it.
     pub labels: BTreeMap<String, String>,
+    /// Update every service even when unchanged, so that swarm replaces
+    /// its tasks (`docker service update --force`); a stack deploy never
+    /// forces.
+    pub force: bool,
 }
 
 impl Default for DeployOptions {
@@ -95,6 +99,7 @@ impl Default for DeployOptions {
             stability: None,
             max_task_failures: 3,
             labels: BTreeMap::new(),
+            force: false,
         }
     }
 }
@@ -636,6 +641,7 @@ impl Engine {
             labels: &batch.options.labels,
             secret_ids: ids.secrets,
             config_ids: ids.configs,
+            force: batch.options.force,
         };
         let mut watched = Vec::with_capacity(spec.services.len());
         for object in &spec.services {

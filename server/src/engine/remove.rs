@@ -85,7 +85,7 @@ impl Engine {
     pub async fn remove_stack(
         &self,
         name: &str,
-        progress: &dyn Fn(RemoveEvent),
+        progress: &(dyn Fn(RemoveEvent) + Sync),
     ) -> Result<RemoveReport> {
         let _lock = self.lock_stack(name).await;
         let docker = self.docker();
@@ -180,7 +180,11 @@ impl Engine {
     /// task left in the swarm and no container left on this node. Past the
     /// bound, removal goes on (and network removal may then fail and be
     /// reported).
-    async fn wait_for_tasks_gone(&self, name: &str, progress: &dyn Fn(RemoveEvent)) -> Result<()> {
+    async fn wait_for_tasks_gone(
+        &self,
+        name: &str,
+        progress: &(dyn Fn(RemoveEvent) + Sync),
+    ) -> Result<()> {
         let docker = self.docker();
         let start = Instant::now();
         let mut last_reported = None;

@@ -106,6 +106,9 @@ pub(crate) struct ServiceContext<'a> {
     pub secret_ids: &'a HashMap<String, String>,
     /// Config IDs by name.
     pub config_ids: &'a HashMap<String, String>,
+    /// Update the service even when unchanged, bumping `ForceUpdate` so
+    /// that swarm replaces its tasks (a forced redeploy).
+    pub force: bool,
 }
 
 /// What was done to one service.
@@ -225,7 +228,13 @@ pub(crate) async fn deploy_service(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let plan = plan(&hash, written, context.resolve, live.as_ref());
+        let plan = match plan(&hash, written, context.resolve, live.as_ref()) {
+            ServicePlan::Unchanged if context.force => ServicePlan::Update(ImageSource::Live),
+            ServicePlan::CheckDigest if context.force => {
+                ServicePlan::Update(ImageSource::Registry)
+            }
+            plan => plan,
+        };
         let mut warning = None;
         let Some(current) = live.as_ref() else {
             let source = match plan {
@@ -299,6 +308,11 @@ pub(crate) async fn deploy_service(
             .as_ref()
             .and_then(|s| s.task_template.as_ref())
             .and_then(|t| t.force_update);
+        // Swarm replaces the tasks of a service whose `ForceUpdate` changed.
+        let force_update = match context.force {
+            true => Some(force_update.unwrap_or(0).wrapping_add(1)),
+            false => force_update,
+        };
         let spec = to_final_spec(object, &hash, context, &image, platforms, force_update)?;
         let index = current
             .version
@@ -476,6 +490,7 @@ mod tests {
             labels: &labels,
             secret_ids: &secret_ids,
             config_ids: &config_ids,
+            force: false,
         };
         let platforms = vec![Platform {
             architecture: Some("amd64".into()),
@@ -612,6 +627,7 @@ mod tests {
             labels: &labels,
             secret_ids: &ids,
             config_ids: &ids,
+            force: false,
         };
         let resolver = Resolver::new(docker.clone());
         let applied = deploy_service(&context, &resolver, &object, Some(stale))

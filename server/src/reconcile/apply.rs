@@ -7,7 +7,7 @@
 //! when everything succeeded, so a failed or skipped stack is tried again by
 //! the next run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,6 +43,37 @@ pub struct ApplySettings {
     pub dry_run: bool,
     /// Groups this run's jobs in the store.
     pub run_id: String,
+    /// Jobs already recorded (queued) for actions of the plan, by kind and
+    /// subject: such an action runs under that job instead of a new one
+    /// (the API queues a job when it pushes a commit, so that its caller can
+    /// follow the deploy the commit causes).
+    pub reserved: HashMap<(JobKind, String), JobId>,
+    /// Update every service of each deployed stack, even when unchanged
+    /// (a forced redeploy: the tasks are replaced).
+    pub force: bool,
+    /// Move the target's last applied commit to the plan's end when
+    /// everything succeeded. False for a one-off job (a redeploy or a
+    /// build outside of a reconcile), which applies no commit range.
+    pub record: bool,
+}
+
+impl ApplySettings {
+    /// Settings for a reconcile of `target`: no wait, no reserved job,
+    /// recorded when it succeeds.
+    pub fn new(target: impl Into<String>, run_id: impl Into<String>) -> ApplySettings {
+        ApplySettings {
+            target: target.into(),
+            wait: None,
+            stability: None,
+            secrets: BTreeMap::new(),
+            secret_key: None,
+            dry_run: false,
+            run_id: run_id.into(),
+            reserved: HashMap::new(),
+            force: false,
+            record: true,
+        }
+    }
 }
 
 /// How one action ended.
@@ -133,10 +164,18 @@ impl ApplyReport {
 /// Something a run did or saw, as it happens.
 #[derive(Debug, Clone)]
 pub enum ApplyEvent {
-    /// An action starts.
+    /// An action comes up (its job is queued).
     Started {
         /// The action.
         action: Action,
+        /// Its job.
+        job: Option<JobId>,
+    },
+    /// An action's job starts running (not sent for an action that is
+    /// skipped).
+    Running {
+        /// The action's id in the plan.
+        action: usize,
         /// Its job.
         job: Option<JobId>,
     },
@@ -144,6 +183,11 @@ pub enum ApplyEvent {
     Log {
         /// The action's id in the plan.
         action: usize,
+        /// Its job.
+        job: Option<JobId>,
+        /// The line's position in the job's log, from 1 (0 when it has no
+        /// job or the store could not record it).
+        seq: i64,
         /// The line.
         line: String,
     },
@@ -151,9 +195,23 @@ pub enum ApplyEvent {
     Finished {
         /// The action's id in the plan.
         action: usize,
+        /// Its job.
+        job: Option<JobId>,
         /// How.
         outcome: Outcome,
     },
+}
+
+impl Outcome {
+    /// The job status this outcome is recorded as, with the error or the
+    /// note that goes with it.
+    pub fn job_status(&self) -> (JobStatus, Option<&str>) {
+        match self {
+            Outcome::Succeeded { .. } | Outcome::Unchanged { .. } => (JobStatus::Succeeded, None),
+            Outcome::Failed { error } => (JobStatus::Failed, Some(error.as_str())),
+            Outcome::Skipped { reason } => (JobStatus::Skipped, Some(reason.as_str())),
+        }
+    }
 }
 
 /// Where an action's log lines go: the caller's progress and the job's log.
@@ -169,16 +227,22 @@ struct JobLog<'a> {
 impl JobLog<'_> {
     fn line(&self, line: impl Into<String>) {
         let line = line.into();
-        if let Some(job) = self.job
-            && self.store.append_log(job, &line).is_err()
-        {
-            *self
-                .lost
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        let mut seq = 0;
+        if let Some(job) = self.job {
+            match self.store.append_log(job, &line) {
+                Ok(written) => seq = written,
+                Err(_) => {
+                    *self
+                        .lost
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1
+                }
+            }
         }
         (self.progress)(ApplyEvent::Log {
             action: self.action,
+            job: self.job,
+            seq,
             line,
         });
     }
@@ -205,22 +269,20 @@ pub async fn apply(
             (!result.outcome.is_success())
                 .then(|| format!("{} did not succeed", describe(&result.action.kind)))
         });
-        let job = if dry_run {
+        let reserved = settings
+            .reserved
+            .get(&(job_kind(&action.kind), subject_name(&action.kind).to_owned()))
+            .copied();
+        let job = if reserved.is_some() {
+            reserved
+        } else if dry_run {
             None
         } else {
             store
                 .create_job(&NewJob {
                     run_id: Some(settings.run_id.clone()),
-                    kind: match action.kind {
-                        ActionKind::Build(_) => JobKind::Build,
-                        ActionKind::Deploy(_) => JobKind::Deploy,
-                        ActionKind::Remove(_) => JobKind::Remove,
-                    },
-                    subject: match &action.kind {
-                        ActionKind::Build(name)
-                        | ActionKind::Deploy(name)
-                        | ActionKind::Remove(name) => name.clone(),
-                    },
+                    kind: job_kind(&action.kind),
+                    subject: subject_name(&action.kind).to_owned(),
                     target: action.target.clone(),
                     commit: to.clone(),
                     reason: action.reasons.join("; "),
@@ -247,6 +309,10 @@ pub async fn apply(
                 if let Some(job) = job {
                     let _ = store.start_job(job);
                 }
+                progress(ApplyEvent::Running {
+                    action: action.id,
+                    job,
+                });
                 run_action(engine, root, conf, action, settings, &plan.to, &log).await
             }
         };
@@ -260,17 +326,12 @@ pub async fn apply(
             ));
         }
         if let Some(job) = job {
-            let (status, note) = match &outcome {
-                Outcome::Succeeded { .. } | Outcome::Unchanged { .. } => {
-                    (JobStatus::Succeeded, None)
-                }
-                Outcome::Failed { error } => (JobStatus::Failed, Some(error.as_str())),
-                Outcome::Skipped { reason } => (JobStatus::Skipped, Some(reason.as_str())),
-            };
+            let (status, note) = outcome.job_status();
             let _ = store.finish_job(job, status, note);
         }
         progress(ApplyEvent::Finished {
             action: action.id,
+            job,
             outcome: outcome.clone(),
         });
         results.push(ActionResult {
@@ -288,12 +349,29 @@ pub async fn apply(
         dry_run,
     };
     if !dry_run
+        && settings.record
         && report.is_success()
         && let Some(to) = &to
     {
         report.recorded = store.set_last_applied(&settings.target, to).is_ok();
     }
     report
+}
+
+/// The kind of job an action is recorded as.
+pub fn job_kind(kind: &ActionKind) -> JobKind {
+    match kind {
+        ActionKind::Build(_) => JobKind::Build,
+        ActionKind::Deploy(_) => JobKind::Deploy,
+        ActionKind::Remove(_) => JobKind::Remove,
+    }
+}
+
+/// The stack or image an action is about, by name.
+pub fn subject_name(kind: &ActionKind) -> &str {
+    match kind {
+        ActionKind::Build(name) | ActionKind::Deploy(name) | ActionKind::Remove(name) => name,
+    }
 }
 
 fn describe(kind: &ActionKind) -> String {
@@ -341,7 +419,7 @@ async fn deploy(
         .stacks
         .get(name)
         .ok_or_else(|| anyhow::anyhow!("stack {name} is not in the conf repo"))?;
-    let (spec, warnings) = load_stack_spec(root, stack)?;
+    let (spec, warnings) = load_stack_spec(root, stack, settings.secret_key.as_ref())?;
     for warning in &warnings {
         log.line(format!("warning: {warning}"));
     }
@@ -360,6 +438,7 @@ async fn deploy(
         registry_auth,
         wait: settings.wait,
         stability: settings.stability,
+        force: settings.force,
         labels: BTreeMap::from([
             (COMMIT_LABEL.to_owned(), commit.to_owned()),
             (SOURCE_LABEL.to_owned(), stack.compose_file.clone()),
@@ -397,15 +476,16 @@ async fn deploy(
 /// The swarm specs stack `stack` deploys, as its Compose file in `root`
 /// (a checkout of the conf repo) and its variables give them, with the
 /// loader's warnings. The one place a deploy's specs come from: the live
-/// state compares the swarm with exactly this.
+/// state compares the swarm with exactly this. The stack's secrets are
+/// decrypted with `secret_key` (voc's key, `crate::secret`).
 pub fn load_stack_spec(
     root: &Path,
     stack: &StackEntry,
+    secret_key: Option<&crate::secret::SecretKey>,
 ) -> anyhow::Result<(compose::StackSpec, Vec<String>)> {
-    let variables =
-        crate::secret::stack_variables(name, &stack.config, settings.secret_key.as_ref())?;
+    let variables = crate::secret::stack_variables(&stack.name, &stack.config, secret_key)?;
     let loaded = compose::load::load_files(&[root.join(&stack.compose_file)], &variables)
-            .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
+        .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
     let spec = compose::convert(&stack.name, &loaded.file)
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     let warnings = loaded.warnings.iter().map(ToString::to_string).collect();

@@ -108,6 +108,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         live: live::channels(targets_names),
         login_limiter: Arc::default(),
     };
+    state
+        .follow
+        .start(state.clone())
+        .await
+        .context("starting the loops that follow the conf repo")?;
     live::start(&state);
     Ok(state)
 }

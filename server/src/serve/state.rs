@@ -50,6 +50,10 @@ pub struct ConfSnapshot {
     /// What the walker made of it; `report.root` is a folder holding that
     /// commit's files, never changed while this snapshot lives.
     pub report: ConfReport,
+    /// Keeps `report.root` on disk while a snapshot uses it (the follow
+    /// loop's export, removed with the last snapshot that holds it);
+    /// `None` when the folder belongs to someone else.
+    pub files: Option<Arc<crate::reconcile::follow::CommitFolder>>,
 }
 
 impl std::fmt::Debug for AppState {
