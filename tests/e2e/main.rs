@@ -20,4 +20,5 @@ mod images;
 mod loader_parity;
 mod runner;
 mod serve_auth;
+mod serve_limits;
 mod validate;

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::api::VocSchema;
 use crate::serve::AppState;
@@ -42,6 +43,9 @@ pub fn router(app: AppState, schema: VocSchema) -> Router {
         .route("/graphql/ws", get(graphql::subscribe))
         .route("/graphiql", get(graphql::playground))
         .route("/healthz", get(healthz))
+        // The GraphQL extractor reads the body as a stream, which
+        // `DefaultBodyLimit` does not bound: the layer does.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(HttpState { app, schema })
 }
