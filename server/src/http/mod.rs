@@ -8,15 +8,17 @@
 //! | `GET /graphql/ws` | subscriptions (graphql-transport-ws) |
 //! | `GET /graphiql` | the playground |
 //! | `GET /healthz` | the process is up |
+//! | `POST /hooks/gitlab`, `/hooks/github`, `/hooks/gitea` | push webhooks (`hooks`) |
 
 pub mod auth;
 mod graphql;
+pub mod hooks;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::api::VocSchema;
@@ -33,6 +35,8 @@ pub struct HttpState {
     pub app: AppState,
     /// The GraphQL schema (it holds the state too).
     pub schema: VocSchema,
+    /// The webhook deliveries seen lately (repeated ones are ignored).
+    pub deliveries: std::sync::Arc<hooks::Deliveries>,
 }
 
 /// Every route, ready to serve (with `into_make_service_with_connect_info::<SocketAddr>()`,
@@ -43,11 +47,18 @@ pub fn router(app: AppState, schema: VocSchema) -> Router {
         .route("/graphql/ws", get(graphql::subscribe))
         .route("/graphiql", get(graphql::playground))
         .route("/healthz", get(healthz))
+        .route("/hooks/gitlab", post(hooks::gitlab))
+        .route("/hooks/github", post(hooks::github))
+        .route("/hooks/gitea", post(hooks::gitea))
         // The GraphQL extractor reads the body as a stream, which
         // `DefaultBodyLimit` does not bound: the layer does.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(HttpState { app, schema })
+        .with_state(HttpState {
+            app,
+            schema,
+            deliveries: Default::default(),
+        })
 }
 
 /// The process is up and answers.
