@@ -8,7 +8,10 @@
 pub mod auth;
 pub mod caller;
 pub mod error;
+mod images;
+mod stacks;
 mod system;
+mod targets;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
@@ -19,7 +22,13 @@ use crate::serve::AppState;
 
 /// The query root.
 #[derive(MergedObject, Default)]
-pub struct Query(auth::AuthQuery, system::SystemQuery);
+pub struct Query(
+    auth::AuthQuery,
+    system::SystemQuery,
+    stacks::StacksQuery,
+    images::ImagesQuery,
+    targets::TargetsQuery,
+);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
@@ -27,7 +36,7 @@ pub struct Mutation(auth::AuthMutation, system::SystemMutation);
 
 /// The subscription root.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(system::SystemSubscription);
+pub struct Subscription(system::SystemSubscription, stacks::StacksSubscription);
 
 /// voc's schema.
 pub type VocSchema = Schema<Query, Mutation, Subscription>;

@@ -90,6 +90,8 @@ pub struct LastDeploy {
     pub status: JobStatus,
     /// Its error, when it failed.
     pub error: Option<String>,
+    /// When it finished (Unix seconds), if it did.
+    pub finished_at: Option<i64>,
 }
 
 /// What the swarm looks like, as far as a status can tell.
@@ -478,6 +480,29 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// `secs` (Unix seconds) as RFC 3339 UTC (`2026-11-26T03:00:05Z`).
+pub fn format_rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    // The inverse of the "days from civil" step of `parse_rfc3339`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let m = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * m + 2) / 5 + 1;
+    let month = if m < 10 { m + 3 } else { m - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
 }
 
 #[cfg(test)]

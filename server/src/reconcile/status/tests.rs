@@ -196,6 +196,7 @@ fn a_failed_last_deploy_is_failed_with_its_error() {
         id: JobId(42),
         status: JobStatus::Failed,
         error: Some("pulling image web:2: not found".to_owned()),
+        finished_at: Some(NOW),
     };
     let sync = sync_with(
         &services(&["shop_web"]),
@@ -235,6 +236,7 @@ fn a_deploy_that_did_not_fail_does_not_decide_the_status() {
             id: JobId(7),
             status,
             error: None,
+            finished_at: None,
         };
         let sync = sync_with(
             &services(&["shop_web"]),
@@ -604,5 +606,24 @@ fn docker_timestamps_parse_to_unix_seconds() {
     ];
     for (text, expected) in cases {
         assert_eq!(parse_rfc3339(text), expected, "{text}");
+    }
+}
+
+#[test]
+fn unix_seconds_format_as_rfc3339_and_parse_back() {
+    let cases = [
+        (0, "1970-01-01T00:00:00Z"),
+        (NOW, "2026-11-26T03:00:00Z"),
+        (951_782_400, "2000-02-29T00:00:00Z"),
+        (951_868_799, "2000-02-29T23:59:59Z"),
+        (-1, "1969-12-31T23:59:59Z"),
+        (4_107_542_400, "2100-03-01T00:00:00Z"),
+    ];
+    for (secs, text) in cases {
+        assert_eq!(format_rfc3339(secs), text);
+        assert_eq!(parse_rfc3339(text), Some(secs));
+    }
+    for secs in (-100_000..100_000).map(|n: i64| n * 86_399 + 7) {
+        assert_eq!(parse_rfc3339(&format_rfc3339(secs)), Some(secs), "{secs}");
     }
 }
