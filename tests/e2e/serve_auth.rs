@@ -8,15 +8,17 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{Value, json};
-use voc_tests::server::{ADMIN_PASSWORD, ADMIN_USER, Auth, GraphqlClient, ServerOptions, VocServer};
+use voc_tests::server::{
+    ADMIN_PASSWORD, ADMIN_USER, Auth, GraphqlClient, ServerOptions, VocServer,
+};
 
-const LOGIN: &str =
-    "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { name role } } }";
+const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { name role } } }";
 const ME: &str = "{ me { id name email role createdAt } }";
 const HEARTBEAT: &str = "subscription { heartbeat(seconds: 1) }";
 const CREATE_TOKEN: &str = "mutation($n: String!, $d: Int) { createApiToken(name: $n, expiresInDays: $d) \
      { token apiToken { id name prefix active expiresAt user { name } } } }";
-const CREATE_USER: &str = "mutation($i: CreateUserInput!) { createUser(input: $i) { id name email role } }";
+const CREATE_USER: &str =
+    "mutation($i: CreateUserInput!) { createUser(input: $i) { id name email role } }";
 
 fn server() -> VocServer {
     VocServer::start(ServerOptions::default()).expect("voc serve starts")
@@ -33,11 +35,19 @@ fn create_user(admin: &GraphqlClient, name: &str, role: &str) -> Result<Value> {
 /// The code and message of the first error.
 fn failure(client: &GraphqlClient, query: &str, variables: Value) -> (String, String) {
     let (code, error) = client.error_code(query, variables).expect("an error");
-    (code, error["message"].as_str().unwrap_or_default().to_owned())
+    (
+        code,
+        error["message"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 /// A POST with both an `Authorization` header and a session cookie.
-fn post_with_bearer_and_cookie(server: &VocServer, token: &str, cookie: &str, query: &str) -> Value {
+fn post_with_bearer_and_cookie(
+    server: &VocServer,
+    token: &str,
+    cookie: &str,
+    query: &str,
+) -> Value {
     let mut response = ureq::post(format!("{}/graphql", server.url))
         .header("Authorization", format!("Bearer {token}"))
         .header("Cookie", format!("voc_session={cookie}"))
@@ -56,23 +66,48 @@ fn login_sets_a_session_cookie_that_authenticates_until_logout() {
     assert!(message.contains("sign in"), "{message}");
 
     // A wrong password and an unknown name get the same answer.
-    let wrong = failure(&anonymous, LOGIN, json!({"u": ADMIN_USER, "p": "not-the-password"}));
-    let unknown = failure(&anonymous, LOGIN, json!({"u": "nobody", "p": ADMIN_PASSWORD}));
-    assert_eq!(wrong, ("UNAUTHENTICATED".to_owned(), "wrong user name or password".to_owned()));
+    let wrong = failure(
+        &anonymous,
+        LOGIN,
+        json!({"u": ADMIN_USER, "p": "not-the-password"}),
+    );
+    let unknown = failure(
+        &anonymous,
+        LOGIN,
+        json!({"u": "nobody", "p": ADMIN_PASSWORD}),
+    );
+    assert_eq!(
+        wrong,
+        (
+            "UNAUTHENTICATED".to_owned(),
+            "wrong user name or password".to_owned()
+        )
+    );
     assert_eq!(unknown, wrong);
 
     let (body, cookies) = anonymous
         .post(LOGIN, json!({"u": ADMIN_USER, "p": ADMIN_PASSWORD}))
         .expect("login");
-    assert_eq!(body["data"]["login"]["user"], json!({"name": "admin", "role": "ADMIN"}), "{body}");
+    assert_eq!(
+        body["data"]["login"]["user"],
+        json!({"name": "admin", "role": "ADMIN"}),
+        "{body}"
+    );
     let cookie = cookies
         .iter()
         .find(|c| c.starts_with("voc_session="))
         .expect("a session cookie");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
-        assert!(cookie.contains(attribute), "{attribute} missing in {cookie}");
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
     }
-    let session = cookie["voc_session=".len()..].split(';').next().unwrap().to_owned();
+    let session = cookie["voc_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     assert_eq!(session.len(), 43, "{session}");
 
     let admin = server.admin().expect("admin");
@@ -80,13 +115,20 @@ fn login_sets_a_session_cookie_that_authenticates_until_logout() {
     assert_eq!(me["me"]["name"], "admin");
     assert_eq!(me["me"]["email"], "admin@localhost");
     assert_eq!(me["me"]["role"], "ADMIN");
-    assert!(me["me"]["createdAt"].as_str().unwrap().ends_with('Z'), "{me}");
+    assert!(
+        me["me"]["createdAt"].as_str().unwrap().ends_with('Z'),
+        "{me}"
+    );
 
     // Logging out ends the session and clears the cookie.
-    let (body, cookies) = admin.post("mutation { logout }", json!({})).expect("logout");
+    let (body, cookies) = admin
+        .post("mutation { logout }", json!({}))
+        .expect("logout");
     assert_eq!(body["data"]["logout"], true, "{body}");
     assert!(
-        cookies.iter().any(|c| c.starts_with("voc_session=;") && c.contains("Max-Age=0")),
+        cookies
+            .iter()
+            .any(|c| c.starts_with("voc_session=;") && c.contains("Max-Age=0")),
         "{cookies:?}"
     );
     assert_eq!(failure(&admin, ME, json!({})).0, "UNAUTHENTICATED");
@@ -97,8 +139,14 @@ fn login_sets_a_session_cookie_that_authenticates_until_logout() {
     };
     assert_eq!(failure(&forged, ME, json!({})).0, "UNAUTHENTICATED");
 
-    assert!(!server.log_text().contains(&session), "the session id is in the log");
-    assert!(!server.log_text().contains(ADMIN_PASSWORD), "the password is in the log");
+    assert!(
+        !server.log_text().contains(&session),
+        "the session id is in the log"
+    );
+    assert!(
+        !server.log_text().contains(ADMIN_PASSWORD),
+        "the password is in the log"
+    );
 }
 
 #[test]
@@ -108,7 +156,10 @@ fn api_tokens_work_over_http_and_the_websocket_until_revoked() {
     let created = admin
         .data(CREATE_TOKEN, json!({"n": "ci", "d": 30}))
         .expect("createApiToken");
-    let token = created["createApiToken"]["token"].as_str().unwrap().to_owned();
+    let token = created["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let listed = &created["createApiToken"]["apiToken"];
     assert!(token.starts_with("voc_") && token.len() == 47, "{token}");
     assert_eq!(listed["name"], "ci");
@@ -120,14 +171,23 @@ fn api_tokens_work_over_http_and_the_websocket_until_revoked() {
 
     // Over HTTP.
     let client = server.with_token(&token);
-    assert_eq!(client.data(ME, json!({})).expect("me")["me"]["name"], "admin");
+    assert_eq!(
+        client.data(ME, json!({})).expect("me")["me"]["name"],
+        "admin"
+    );
     // On the WebSocket, in connection_init's payload.
     let mut ticks = client.subscribe(HEARTBEAT, json!({})).expect("subscribe");
-    assert_eq!(ticks.next(Duration::from_secs(10)).expect("tick")["heartbeat"], 1);
+    assert_eq!(
+        ticks.next(Duration::from_secs(10)).expect("tick")["heartbeat"],
+        1
+    );
 
     // The list never holds the token itself.
     let tokens = admin
-        .data("{ apiTokens { id name prefix active lastUsedAt } }", json!({}))
+        .data(
+            "{ apiTokens { id name prefix active lastUsedAt } }",
+            json!({}),
+        )
         .expect("apiTokens");
     assert_eq!(tokens["apiTokens"].as_array().unwrap().len(), 1);
     assert!(!tokens.to_string().contains(&token));
@@ -138,7 +198,10 @@ fn api_tokens_work_over_http_and_the_websocket_until_revoked() {
         panic!("admin signs in with a cookie")
     };
     let body = post_with_bearer_and_cookie(&server, "voc_not-a-token", &cookie, ME);
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{body}"
+    );
 
     let revoked = admin
         .data(
@@ -149,7 +212,10 @@ fn api_tokens_work_over_http_and_the_websocket_until_revoked() {
     assert_eq!(revoked["revokeApiToken"]["active"], false);
     assert!(revoked["revokeApiToken"]["revokedAt"].is_string());
     assert_eq!(failure(&client, ME, json!({})).0, "UNAUTHENTICATED");
-    assert!(client.subscribe(HEARTBEAT, json!({})).is_err(), "a revoked token opened a socket");
+    assert!(
+        client.subscribe(HEARTBEAT, json!({})).is_err(),
+        "a revoked token opened a socket"
+    );
 
     let (code, _) = failure(
         &admin,
@@ -160,7 +226,10 @@ fn api_tokens_work_over_http_and_the_websocket_until_revoked() {
     let (code, _) = failure(&admin, CREATE_TOKEN, json!({"n": "ci", "d": 0}));
     assert_eq!(code, "VALIDATION");
 
-    assert!(!server.log_text().contains(&token), "the token is in the log");
+    assert!(
+        !server.log_text().contains(&token),
+        "the token is in the log"
+    );
 }
 
 #[test]
@@ -168,7 +237,10 @@ fn the_session_cookie_opens_the_websocket_only_from_a_matching_origin() {
     let server = server();
     let admin = server.admin().expect("admin");
     let mut ticks = admin.subscribe(HEARTBEAT, json!({})).expect("subscribe");
-    assert_eq!(ticks.next(Duration::from_secs(10)).expect("tick")["heartbeat"], 1);
+    assert_eq!(
+        ticks.next(Duration::from_secs(10)).expect("tick")["heartbeat"],
+        1
+    );
 
     let mut foreign = admin
         .subscribe_from("http://evil.example", HEARTBEAT, json!({}))
@@ -187,7 +259,10 @@ fn the_session_cookie_opens_the_websocket_only_from_a_matching_origin() {
     let mut ticks = admin
         .subscribe_from("https://voc.example", HEARTBEAT, json!({}))
         .expect("subscribe");
-    assert_eq!(ticks.next(Duration::from_secs(10)).expect("tick")["heartbeat"], 1);
+    assert_eq!(
+        ticks.next(Duration::from_secs(10)).expect("tick")["heartbeat"],
+        1
+    );
 }
 
 #[test]
@@ -198,10 +273,17 @@ fn roles_limit_what_users_may_do() {
     assert_eq!(viewer["createUser"]["role"], "VIEWER");
     create_user(&admin, "otto", "OPERATOR").expect("create otto");
 
-    let vera = server.login("vera", "vera-password").expect("vera signs in");
-    let otto = server.login("otto", "otto-password").expect("otto signs in");
+    let vera = server
+        .login("vera", "vera-password")
+        .expect("vera signs in");
+    let otto = server
+        .login("otto", "otto-password")
+        .expect("otto signs in");
     let me = vera.data(ME, json!({})).expect("me");
-    assert_eq!((me["me"]["name"].clone(), me["me"]["role"].clone()), (json!("vera"), json!("VIEWER")));
+    assert_eq!(
+        (me["me"]["name"].clone(), me["me"]["role"].clone()),
+        (json!("vera"), json!("VIEWER"))
+    );
 
     for client in [&vera, &otto] {
         let (code, message) = failure(
@@ -211,24 +293,49 @@ fn roles_limit_what_users_may_do() {
         );
         assert_eq!(code, "FORBIDDEN", "{message}");
         assert!(message.contains("admin role"), "{message}");
-        assert_eq!(failure(client, "{ users { name } }", json!({})).0, "FORBIDDEN");
         assert_eq!(
-            failure(client, "mutation { deleteUser(name: \"admin\") }", json!({})).0,
+            failure(client, "{ users { name } }", json!({})).0,
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            failure(
+                client,
+                "mutation { deleteUser(name: \"admin\") }",
+                json!({})
+            )
+            .0,
             "FORBIDDEN"
         );
     }
 
     // Anyone signed in has their own tokens, with their own role.
-    let vera_token = vera.data(CREATE_TOKEN, json!({"n": "mine"})).expect("vera's token");
-    let vera_token = vera_token["createApiToken"]["token"].as_str().unwrap().to_owned();
+    let vera_token = vera
+        .data(CREATE_TOKEN, json!({"n": "mine"}))
+        .expect("vera's token");
+    let vera_token = vera_token["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let as_vera = server.with_token(&vera_token);
     assert_eq!(as_vera.data(ME, json!({})).unwrap()["me"]["role"], "VIEWER");
-    assert_eq!(failure(&as_vera, "{ users { name } }", json!({})).0, "FORBIDDEN");
-    let admin_token = admin.data(CREATE_TOKEN, json!({"n": "admin's"})).expect("admin's token");
+    assert_eq!(
+        failure(&as_vera, "{ users { name } }", json!({})).0,
+        "FORBIDDEN"
+    );
+    let admin_token = admin
+        .data(CREATE_TOKEN, json!({"n": "admin's"}))
+        .expect("admin's token");
     let admin_token_id = admin_token["createApiToken"]["apiToken"]["id"].clone();
-    let own = vera.data("{ apiTokens { name user { name } } }", json!({})).unwrap();
-    assert_eq!(own["apiTokens"], json!([{"name": "mine", "user": {"name": "vera"}}]));
-    let all = admin.data("{ apiTokens { name user { name } } }", json!({})).unwrap();
+    let own = vera
+        .data("{ apiTokens { name user { name } } }", json!({}))
+        .unwrap();
+    assert_eq!(
+        own["apiTokens"],
+        json!([{"name": "mine", "user": {"name": "vera"}}])
+    );
+    let all = admin
+        .data("{ apiTokens { name user { name } } }", json!({}))
+        .unwrap();
     assert_eq!(all["apiTokens"].as_array().unwrap().len(), 2, "{all}");
     let (code, _) = failure(
         &vera,
@@ -259,7 +366,10 @@ fn roles_limit_what_users_may_do() {
         )
         .unwrap();
     assert_eq!(code, "VALIDATION");
-    assert_eq!(error["extensions"]["problems"][0]["field"], "input.email", "{error}");
+    assert_eq!(
+        error["extensions"]["problems"][0]["field"], "input.email",
+        "{error}"
+    );
     let (code, error) = admin
         .error_code(
             CREATE_USER,
@@ -267,9 +377,17 @@ fn roles_limit_what_users_may_do() {
         )
         .unwrap();
     assert_eq!(code, "VALIDATION");
-    assert_eq!(error["extensions"]["problems"][0]["field"], "input.password", "{error}");
     assert_eq!(
-        failure(&admin, "mutation { deleteUser(name: \"admin\") }", json!({})).0,
+        error["extensions"]["problems"][0]["field"], "input.password",
+        "{error}"
+    );
+    assert_eq!(
+        failure(
+            &admin,
+            "mutation { deleteUser(name: \"admin\") }",
+            json!({})
+        )
+        .0,
         "CONFLICT"
     );
     assert_eq!(
@@ -282,7 +400,12 @@ fn roles_limit_what_users_may_do() {
         "CONFLICT"
     );
     assert_eq!(
-        failure(&admin, "mutation { deleteUser(name: \"nobody\") }", json!({})).0,
+        failure(
+            &admin,
+            "mutation { deleteUser(name: \"nobody\") }",
+            json!({})
+        )
+        .0,
         "NOT_FOUND"
     );
 
@@ -293,12 +416,23 @@ fn roles_limit_what_users_may_do() {
             json!({}),
         )
         .unwrap();
-    assert_eq!(promoted["updateUser"], json!({"role": "ADMIN", "email": "otto@new.example"}));
-    assert_eq!(otto.data("{ users { name } }", json!({})).unwrap()["users"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        promoted["updateUser"],
+        json!({"role": "ADMIN", "email": "otto@new.example"})
+    );
+    assert_eq!(
+        otto.data("{ users { name } }", json!({})).unwrap()["users"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     // A deleted user's session and tokens stop working.
     assert_eq!(
-        admin.data("mutation { deleteUser(name: \"vera\") }", json!({})).unwrap()["deleteUser"],
+        admin
+            .data("mutation { deleteUser(name: \"vera\") }", json!({}))
+            .unwrap()["deleteUser"],
         true
     );
     assert_eq!(failure(&vera, ME, json!({})).0, "UNAUTHENTICATED");
@@ -317,12 +451,21 @@ fn changing_the_password_ends_the_other_sessions() {
         .error_code(change, json!({"c": ADMIN_PASSWORD, "n": "short"}))
         .unwrap();
     assert_eq!(code, "VALIDATION");
-    assert!(error["message"].as_str().unwrap().contains("at least 10"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("at least 10"),
+        "{error}"
+    );
     let (code, error) = here
-        .error_code(change, json!({"c": "not-the-password", "n": "a-new-password"}))
+        .error_code(
+            change,
+            json!({"c": "not-the-password", "n": "a-new-password"}),
+        )
         .unwrap();
     assert_eq!(code, "VALIDATION");
-    assert_eq!(error["extensions"]["problems"][0]["field"], "current", "{error}");
+    assert_eq!(
+        error["extensions"]["problems"][0]["field"], "current",
+        "{error}"
+    );
 
     let changed = here
         .data(change, json!({"c": ADMIN_PASSWORD, "n": "a-new-password"}))
@@ -331,7 +474,9 @@ fn changing_the_password_ends_the_other_sessions() {
     assert_eq!(here.data(ME, json!({})).unwrap()["me"]["name"], "admin");
     assert_eq!(failure(&elsewhere, ME, json!({})).0, "UNAUTHENTICATED");
     assert!(server.admin().is_err(), "the old password still works");
-    server.login(ADMIN_USER, "a-new-password").expect("the new password works");
+    server
+        .login(ADMIN_USER, "a-new-password")
+        .expect("the new password works");
 }
 
 #[test]
@@ -341,16 +486,29 @@ fn five_wrong_passwords_lock_the_name_even_for_the_right_one() {
     create_user(&admin, "vera", "VIEWER").expect("create vera");
     let anonymous = server.anonymous();
     for attempt in 1..=5 {
-        let (code, message) = failure(&anonymous, LOGIN, json!({"u": "admin", "p": format!("guess-{attempt}")}));
-        assert_eq!((code.as_str(), message.as_str()), ("UNAUTHENTICATED", "wrong user name or password"));
+        let (code, message) = failure(
+            &anonymous,
+            LOGIN,
+            json!({"u": "admin", "p": format!("guess-{attempt}")}),
+        );
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("UNAUTHENTICATED", "wrong user name or password")
+        );
     }
-    let (code, message) = failure(&anonymous, LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD}));
+    let (code, message) = failure(
+        &anonymous,
+        LOGIN,
+        json!({"u": "admin", "p": ADMIN_PASSWORD}),
+    );
     assert_eq!(code, "UNAUTHENTICATED");
     assert!(message.contains("too many failed sign-ins"), "{message}");
     assert!(message.contains("try again in"), "{message}");
     // The running session and other names are not locked.
     assert_eq!(admin.data(ME, json!({})).unwrap()["me"]["name"], "admin");
-    server.login("vera", "vera-password").expect("vera signs in");
+    server
+        .login("vera", "vera-password")
+        .expect("vera signs in");
 }
 
 #[test]
@@ -370,10 +528,21 @@ fn a_generated_first_admin_password_is_printed_once() {
         .strip_prefix("voc: created the first admin: user admin, password ")
         .unwrap_or_else(|| panic!("unexpected line: {}", lines[0]));
     let (password, note) = rest.split_once(' ').expect("password and note");
-    assert_eq!(note, "(shown only now; change it with the changePassword mutation)");
+    assert_eq!(
+        note,
+        "(shown only now; change it with the changePassword mutation)"
+    );
     assert!(password.len() >= 20, "{password}");
-    assert!(server.admin().is_err(), "the test password works without being configured");
-    let admin = server.login(ADMIN_USER, password).expect("the printed password works");
+    assert!(
+        server.admin().is_err(),
+        "the test password works without being configured"
+    );
+    let admin = server
+        .login(ADMIN_USER, password)
+        .expect("the printed password works");
     assert_eq!(admin.data(ME, json!({})).unwrap()["me"]["role"], "ADMIN");
-    assert!(!server.log_text().contains(password), "the password is in the log");
+    assert!(
+        !server.log_text().contains(password),
+        "the password is in the log"
+    );
 }

@@ -88,7 +88,12 @@ impl LoginRefused {
 
 impl LoginLimiter {
     /// Whether a sign-in as `name` from `address` may be tried at `now`.
-    pub fn check(&self, name: &str, address: Option<IpAddr>, now: Instant) -> Result<(), LoginRefused> {
+    pub fn check(
+        &self,
+        name: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), LoginRefused> {
         let mut failures = self.lock();
         failures.prune_if_large(now);
         let name_key = name_key(name);
@@ -117,9 +122,17 @@ impl LoginLimiter {
     /// Records a failed sign-in as `name` from `address` at `now`.
     pub fn record_failure(&self, name: &str, address: Option<IpAddr>, now: Instant) {
         let mut failures = self.lock();
-        failures.by_name.entry(name_key(name)).or_default().push_back(now);
+        failures
+            .by_name
+            .entry(name_key(name))
+            .or_default()
+            .push_back(now);
         if let Some(address) = address {
-            failures.by_address.entry(address).or_default().push_back(now);
+            failures
+                .by_address
+                .entry(address)
+                .or_default()
+                .push_back(now);
         }
     }
 
@@ -156,7 +169,11 @@ impl Failures {
 }
 
 fn name_key(name: &str) -> String {
-    name.trim().to_lowercase().chars().take(MAX_KEY_CHARS).collect()
+    name.trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_KEY_CHARS)
+        .collect()
 }
 
 fn forget_expired(times: &mut VecDeque<Instant>, now: Instant) {
@@ -381,7 +398,8 @@ fn unauthenticated(message: impl Into<String>) -> async_graphql::Error {
 }
 
 fn client_address(ctx: &Context<'_>) -> Option<IpAddr> {
-    ctx.data_opt::<ClientAddr>().map(|ClientAddr(addr)| addr.ip())
+    ctx.data_opt::<ClientAddr>()
+        .map(|ClientAddr(addr)| addr.ip())
 }
 
 fn parse_id(id: &ID, what: &str) -> ApiResult<i64> {
@@ -402,7 +420,9 @@ fn parse_id(id: &ID, what: &str) -> ApiResult<i64> {
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// The tokens as the API shows them, each with its user.
@@ -613,7 +633,11 @@ impl AuthMutation {
     }
 
     /// Creates a user. Admins only.
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<UserObject> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> ApiResult<UserObject> {
         let caller = require(ctx, Role::Admin)?;
         let user = NewUser {
             name: input.name,
@@ -640,7 +664,10 @@ impl AuthMutation {
             role: input.role,
             password: input.password.map(Secret::new),
         };
-        let updated = blocking(ctx, "input.", move |store| store.update_user(&name, &update)).await?;
+        let updated = blocking(ctx, "input.", move |store| {
+            store.update_user(&name, &update)
+        })
+        .await?;
         tracing::info!(by = %caller.name, user = %updated.name, "updated a user");
         Ok(updated.into())
     }
@@ -688,12 +715,19 @@ mod tests {
             .expect_err("refused");
         assert!(refused.by_name);
         assert_eq!(refused.wait, FAILURE_WINDOW - Duration::from_secs(10));
-        assert!(refused.message().contains("290 seconds"), "{}", refused.message());
+        assert!(
+            refused.message().contains("290 seconds"),
+            "{}",
+            refused.message()
+        );
         // Other names are not affected; the name is matched whatever its case.
         assert_eq!(limiter.check("bob", address(99), start), Ok(()));
         assert!(limiter.check(" ALICE", address(99), start).is_err());
         // Once the window has passed, attempts are allowed again.
-        assert_eq!(limiter.check("alice", address(99), start + FAILURE_WINDOW), Ok(()));
+        assert_eq!(
+            limiter.check("alice", address(99), start + FAILURE_WINDOW),
+            Ok(())
+        );
     }
 
     #[test]
@@ -709,7 +743,11 @@ mod tests {
         assert_eq!(limiter.check("alice", None, start + FAILURE_WINDOW), Ok(()));
         // One more failure then fills the window again.
         limiter.record_failure("alice", None, start + FAILURE_WINDOW);
-        assert!(limiter.check("alice", None, start + FAILURE_WINDOW).is_err());
+        assert!(
+            limiter
+                .check("alice", None, start + FAILURE_WINDOW)
+                .is_err()
+        );
     }
 
     #[test]
@@ -721,7 +759,9 @@ mod tests {
             assert_eq!(limiter.check(&name, address(1), start), Ok(()));
             limiter.record_failure(&name, address(1), start);
         }
-        let refused = limiter.check("someone", address(1), start).expect_err("refused");
+        let refused = limiter
+            .check("someone", address(1), start)
+            .expect_err("refused");
         assert!(!refused.by_name);
         assert!(refused.message().contains("from this address"));
         assert_eq!(limiter.check("someone", address(2), start), Ok(()));

@@ -5,15 +5,25 @@ use axum::http::HeaderMap;
 
 use crate::api::Caller;
 use crate::api::caller::Credential;
-use crate::store::{Authenticated, CredentialId, Secret, UserResult};
 use crate::serve::AppState;
+use crate::store::{Authenticated, CredentialId, Secret, UserResult};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "voc_session";
 
-/// The session cookie's value, if the request has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The session cookie's value, if the request has one. A secret: its
+/// `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionCookie(pub Option<String>);
+
+impl std::fmt::Debug for SessionCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(_) => f.write_str("SessionCookie(Some(***))"),
+            None => f.write_str("SessionCookie(None)"),
+        }
+    }
+}
 
 /// The caller of a request with `headers`: the bearer token if there is
 /// one, else the session cookie; `None` when neither is valid. A bearer
@@ -139,6 +149,11 @@ pub fn bearer_in_params(params: &serde_json::Value) -> Option<String> {
         .or_else(|| object.get("Authorization"))
         .and_then(|v| v.as_str())
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
-        .or_else(|| object.get("token").and_then(|v| v.as_str()).map(str::to_owned))?;
+        .or_else(|| {
+            object
+                .get("token")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })?;
     (!value.is_empty()).then_some(value)
 }

@@ -63,9 +63,7 @@ fn create_if_none(store: &Store, configured: Option<Secret>) -> anyhow::Result<O
                 password.expose()
             );
         } else {
-            tracing::info!(
-                "created the first admin `{FIRST_ADMIN}` with the configured password"
-            );
+            tracing::info!("created the first admin `{FIRST_ADMIN}` with the configured password");
         }
     }
     Ok(created)
@@ -89,14 +87,27 @@ mod tests {
             .await
             .expect("bootstrap")
             .expect("created");
-        assert_eq!((created.name.as_str(), created.role), (FIRST_ADMIN, Role::Admin));
-        assert!(store.check_login(FIRST_ADMIN, &password).expect("login").is_some());
+        assert_eq!(
+            (created.name.as_str(), created.role),
+            (FIRST_ADMIN, Role::Admin)
+        );
+        assert!(
+            store
+                .check_login(FIRST_ADMIN, &password)
+                .expect("login")
+                .is_some()
+        );
         // A second start changes nothing, even with another password.
         let again = ensure_first_admin(&store, Some("another-password"))
             .await
             .expect("bootstrap");
         assert_eq!(again, None);
-        assert!(store.check_login(FIRST_ADMIN, &password).expect("login").is_some());
+        assert!(
+            store
+                .check_login(FIRST_ADMIN, &password)
+                .expect("login")
+                .is_some()
+        );
         assert_eq!(store.count_users().expect("count"), 1);
     }
 
@@ -131,7 +142,10 @@ mod tests {
                 password: Secret::new("alice-password"),
             })
             .expect("user");
-        assert_eq!(ensure_first_admin(&store, None).await.expect("bootstrap"), None);
+        assert_eq!(
+            ensure_first_admin(&store, None).await.expect("bootstrap"),
+            None
+        );
         assert_eq!(store.user(FIRST_ADMIN).expect("read"), None);
     }
 }

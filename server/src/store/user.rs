@@ -307,7 +307,10 @@ pub fn check_user_name(name: &str) -> UserResult<()> {
                 starting with a letter or a digit";
     let mut chars = name.chars();
     let Some(first) = chars.next() else {
-        return Err(invalid("name", format!("the user name is empty; use {rule}")));
+        return Err(invalid(
+            "name",
+            format!("the user name is empty; use {rule}"),
+        ));
     };
     if name.chars().count() > 40 {
         return Err(invalid(
@@ -321,9 +324,9 @@ pub fn check_user_name(name: &str) -> UserResult<()> {
             format!("`{name}` starts with `{first}`; use {rule}"),
         ));
     }
-    if let Some(bad) = chars.find(|c| {
-        !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-    }) {
+    if let Some(bad) = chars
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
+    {
         return Err(invalid(
             "name",
             format!("`{name}` contains `{bad}`; use {rule}"),
@@ -348,7 +351,9 @@ pub fn check_email(email: &str) -> UserResult<()> {
         ));
     }
     match email.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@') => {
+        Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
+        {
             Ok(())
         }
         _ => Err(invalid(
@@ -393,7 +398,10 @@ pub fn check_token_name(name: &str) -> UserResult<()> {
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(invalid("name", "the token name contains a control character"));
+        return Err(invalid(
+            "name",
+            "the token name contains a control character",
+        ));
     }
     Ok(())
 }
@@ -1004,12 +1012,17 @@ impl Store {
                     "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2",
                     params![now, api_token.id],
                 )
-                .map_err(sql(format!("recording the use of API token {}", api_token.id)))?;
+                .map_err(sql(format!(
+                    "recording the use of API token {}",
+                    api_token.id
+                )))?;
         }
-        Ok(user_by_id(&connection, api_token.user_id)?.map(|user| Authenticated {
-            user,
-            credential: CredentialId::Token(api_token.id),
-        }))
+        Ok(
+            user_by_id(&connection, api_token.user_id)?.map(|user| Authenticated {
+                user,
+                credential: CredentialId::Token(api_token.id),
+            }),
+        )
     }
 
     /// API tokens, newest first: user `user_id`'s, or everyone's with
@@ -1057,8 +1070,7 @@ impl Store {
         if changed == 0 {
             return Err(UserError::TokenNotFound { id });
         }
-        self.api_token(id)?
-            .ok_or(UserError::TokenNotFound { id })
+        self.api_token(id)?.ok_or(UserError::TokenNotFound { id })
     }
 }
 

@@ -26,10 +26,28 @@ fn field_of(error: UserError) -> &'static str {
 
 #[test]
 fn user_names_follow_the_rule() {
-    for good in ["a", "admin", "0", "alice.smith", "ci_bot-2", &"a".repeat(40)] {
+    for good in [
+        "a",
+        "admin",
+        "0",
+        "alice.smith",
+        "ci_bot-2",
+        &"a".repeat(40),
+    ] {
         assert!(check_user_name(good).is_ok(), "{good}");
     }
-    for bad in ["", "Alice", "-x", ".x", "_x", "a b", "a/b", "é", "a@b", &"a".repeat(41)] {
+    for bad in [
+        "",
+        "Alice",
+        "-x",
+        ".x",
+        "_x",
+        "a b",
+        "a/b",
+        "é",
+        "a@b",
+        &"a".repeat(41),
+    ] {
         let error = check_user_name(bad).unwrap_err();
         assert_eq!(field_of(error), "name", "{bad}");
     }
@@ -42,7 +60,15 @@ fn emails_passwords_and_token_names_are_checked() {
     for good in ["a@b", "alice@example.com", "x+y@sub.example.org"] {
         assert!(check_email(good).is_ok(), "{good}");
     }
-    for bad in ["", "alice", "@example.com", "alice@", "a@b@c", "a b@c", "a\n@b"] {
+    for bad in [
+        "",
+        "alice",
+        "@example.com",
+        "alice@",
+        "a@b@c",
+        "a b@c",
+        "a\n@b",
+    ] {
         assert_eq!(field_of(check_email(bad).unwrap_err()), "email", "{bad:?}");
     }
     let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
@@ -50,7 +76,12 @@ fn emails_passwords_and_token_names_are_checked() {
 
     assert!(check_password(&Secret::new("0123456789")).is_ok());
     let short = check_password(&Secret::new("012345678")).unwrap_err();
-    assert!(short.to_string().contains("has 9 characters; use at least 10"), "{short}");
+    assert!(
+        short
+            .to_string()
+            .contains("has 9 characters; use at least 10"),
+        "{short}"
+    );
     // Characters, not bytes.
     assert!(check_password(&Secret::new("éééééééééé")).is_ok());
     let huge = Secret::new("x".repeat(MAX_PASSWORD_CHARS + 1));
@@ -58,7 +89,11 @@ fn emails_passwords_and_token_names_are_checked() {
 
     assert!(check_token_name("ci").is_ok());
     for bad in ["", "   ", "a\tb", &"n".repeat(MAX_TOKEN_NAME_CHARS + 1)] {
-        assert_eq!(field_of(check_token_name(bad).unwrap_err()), "name", "{bad:?}");
+        assert_eq!(
+            field_of(check_token_name(bad).unwrap_err()),
+            "name",
+            "{bad:?}"
+        );
     }
 }
 
@@ -103,7 +138,11 @@ fn passwords_are_stored_as_argon2id_phc_strings() {
     store.create_user(&new_user("alice", Role::Viewer)).unwrap();
     let hash: String = store
         .connection()
-        .query_row("SELECT password_hash FROM users WHERE name = 'alice'", [], |row| row.get(0))
+        .query_row(
+            "SELECT password_hash FROM users WHERE name = 'alice'",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains("alice-password"));
@@ -113,8 +152,13 @@ fn passwords_are_stored_as_argon2id_phc_strings() {
 fn a_taken_name_and_bad_input_change_nothing() {
     let (_dir, store) = store();
     store.create_user(&new_user("alice", Role::Viewer)).unwrap();
-    let taken = store.create_user(&new_user("alice", Role::Admin)).unwrap_err();
-    assert!(matches!(&taken, UserError::NameTaken { name } if name == "alice"), "{taken:?}");
+    let taken = store
+        .create_user(&new_user("alice", Role::Admin))
+        .unwrap_err();
+    assert!(
+        matches!(&taken, UserError::NameTaken { name } if name == "alice"),
+        "{taken:?}"
+    );
     assert_eq!(taken.to_string(), "a user named `alice` already exists");
 
     let mut bad = new_user("bob", Role::Viewer);
@@ -123,7 +167,14 @@ fn a_taken_name_and_bad_input_change_nothing() {
     let mut short = new_user("bob", Role::Viewer);
     short.password = Secret::new("short");
     assert_eq!(field_of(store.create_user(&short).unwrap_err()), "password");
-    assert_eq!(field_of(store.create_user(&new_user("Bob", Role::Viewer)).unwrap_err()), "name");
+    assert_eq!(
+        field_of(
+            store
+                .create_user(&new_user("Bob", Role::Viewer))
+                .unwrap_err()
+        ),
+        "name"
+    );
     assert_eq!(store.count_users().unwrap(), 1);
     assert_eq!(store.user("alice").unwrap().unwrap().role, Role::Viewer);
 }
@@ -131,9 +182,16 @@ fn a_taken_name_and_bad_input_change_nothing() {
 #[test]
 fn the_first_user_is_created_only_in_an_empty_store() {
     let (_dir, store) = store();
-    let first = store.create_first_user(&new_user("admin", Role::Admin)).unwrap();
+    let first = store
+        .create_first_user(&new_user("admin", Role::Admin))
+        .unwrap();
     assert_eq!(first.map(|user| user.name), Some("admin".to_owned()));
-    assert_eq!(store.create_first_user(&new_user("other", Role::Admin)).unwrap(), None);
+    assert_eq!(
+        store
+            .create_first_user(&new_user("other", Role::Admin))
+            .unwrap(),
+        None
+    );
     assert_eq!(store.count_users().unwrap(), 1);
 }
 
@@ -143,7 +201,12 @@ fn login_checks_the_password_and_answers_alike_for_unknown_names() {
     let alice = store.create_user(&new_user("alice", Role::Viewer)).unwrap();
     let right = Secret::new("alice-password");
     assert_eq!(store.check_login("alice", &right).unwrap(), Some(alice));
-    assert_eq!(store.check_login("alice", &Secret::new("wrong-password")).unwrap(), None);
+    assert_eq!(
+        store
+            .check_login("alice", &Secret::new("wrong-password"))
+            .unwrap(),
+        None
+    );
     assert_eq!(store.check_login("alice", &Secret::new("")).unwrap(), None);
     assert_eq!(store.check_login("nobody", &right).unwrap(), None);
     assert_eq!(store.check_login("", &right).unwrap(), None);
@@ -165,7 +228,10 @@ fn updating_a_user_changes_only_what_is_given() {
             },
         )
         .unwrap();
-    assert_eq!((promoted.role, promoted.email.as_str()), (Role::Operator, "alice@example.com"));
+    assert_eq!(
+        (promoted.role, promoted.email.as_str()),
+        (Role::Operator, "alice@example.com")
+    );
     // The role applies to the running session at once.
     let found = store.session_user(&session.secret).unwrap().unwrap();
     assert_eq!(found.user.role, Role::Operator);
@@ -179,7 +245,10 @@ fn updating_a_user_changes_only_what_is_given() {
             },
         )
         .unwrap();
-    assert_eq!((moved.role, moved.email.as_str()), (Role::Operator, "alice@new.example"));
+    assert_eq!(
+        (moved.role, moved.email.as_str()),
+        (Role::Operator, "alice@new.example")
+    );
     assert!(store.session_user(&session.secret).unwrap().is_some());
 
     // A new password ends the user's sessions.
@@ -193,8 +262,18 @@ fn updating_a_user_changes_only_what_is_given() {
         )
         .unwrap();
     assert_eq!(store.session_user(&session.secret).unwrap(), None);
-    assert!(store.check_login("alice", &Secret::new("a-new-password")).unwrap().is_some());
-    assert!(store.check_login("alice", &Secret::new("alice-password")).unwrap().is_none());
+    assert!(
+        store
+            .check_login("alice", &Secret::new("a-new-password"))
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .check_login("alice", &Secret::new("alice-password"))
+            .unwrap()
+            .is_none()
+    );
 
     let bad = store.update_user(
         "alice",
@@ -207,8 +286,13 @@ fn updating_a_user_changes_only_what_is_given() {
     assert_eq!(field_of(bad.unwrap_err()), "email");
     assert_eq!(store.user("alice").unwrap().unwrap().role, Role::Operator);
 
-    let missing = store.update_user("carol", &UserUpdate::default()).unwrap_err();
-    assert!(matches!(missing, UserError::UserNotFound { .. }), "{missing:?}");
+    let missing = store
+        .update_user("carol", &UserUpdate::default())
+        .unwrap_err();
+    assert!(
+        matches!(missing, UserError::UserNotFound { .. }),
+        "{missing:?}"
+    );
 }
 
 #[test]
@@ -222,12 +306,27 @@ fn the_last_admin_can_be_neither_demoted_nor_deleted() {
     };
     let error = store.update_user("admin", &demote).unwrap_err();
     assert!(
-        matches!(&error, UserError::LastAdmin { action: "demoting", .. }),
+        matches!(
+            &error,
+            UserError::LastAdmin {
+                action: "demoting",
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains("make another user admin first"));
     let error = store.delete_user("admin").unwrap_err();
-    assert!(matches!(error, UserError::LastAdmin { action: "deleting", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            UserError::LastAdmin {
+                action: "deleting",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(store.user("admin").unwrap().unwrap().role, Role::Admin);
 
     // Keeping the role is not a demotion.
@@ -259,7 +358,9 @@ fn the_last_admin_can_be_neither_demoted_nor_deleted() {
 fn deleting_a_user_deletes_their_sessions_and_tokens() {
     let (_dir, store) = store();
     store.create_user(&new_user("admin", Role::Admin)).unwrap();
-    let alice = store.create_user(&new_user("alice", Role::Operator)).unwrap();
+    let alice = store
+        .create_user(&new_user("alice", Role::Operator))
+        .unwrap();
     let session = store.create_session(alice.id).unwrap();
     let token = store.create_api_token(alice.id, "ci", None).unwrap();
     let deleted = store.delete_user("alice").unwrap();
@@ -290,16 +391,24 @@ fn sessions_are_random_stored_hashed_and_authenticate() {
     );
     let stored: Vec<u8> = store
         .connection()
-        .query_row("SELECT secret_hash FROM sessions WHERE id = ?1", [one.session.id], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT secret_hash FROM sessions WHERE id = ?1",
+            [one.session.id],
+            |row| row.get(0),
+        )
         .unwrap();
-    assert_eq!(stored, Sha256::digest(one.secret.expose().as_bytes()).to_vec());
+    assert_eq!(
+        stored,
+        Sha256::digest(one.secret.expose().as_bytes()).to_vec()
+    );
 
     let found = store.session_user(&one.secret).unwrap().unwrap();
     assert_eq!(found.user, alice);
     assert_eq!(found.credential, CredentialId::Session(one.session.id));
-    assert_eq!(store.session_user(&Secret::new("not-a-session")).unwrap(), None);
+    assert_eq!(
+        store.session_user(&Secret::new("not-a-session")).unwrap(),
+        None
+    );
     assert_eq!(store.session_user(&Secret::new("")).unwrap(), None);
 
     assert!(store.delete_session(&one.secret).unwrap());
@@ -317,19 +426,36 @@ fn sessions_slide_at_most_once_a_minute_and_expire_after_seven_idle_days() {
     assert_eq!(created.session.expires_at, start + SESSION_LIFETIME_MS);
 
     // Used within the minute: nothing written.
-    store.session_user_at(&created.secret, start + 30_000).unwrap().unwrap();
+    store
+        .session_user_at(&created.secret, start + 30_000)
+        .unwrap()
+        .unwrap();
     let session = store.session(&created.secret).unwrap().unwrap();
-    assert_eq!((session.last_seen_at, session.expires_at), (start, start + SESSION_LIFETIME_MS));
+    assert_eq!(
+        (session.last_seen_at, session.expires_at),
+        (start, start + SESSION_LIFETIME_MS)
+    );
 
     // Used a minute later: the expiry moves.
     let later = start + SESSION_REFRESH_MS;
-    store.session_user_at(&created.secret, later).unwrap().unwrap();
+    store
+        .session_user_at(&created.secret, later)
+        .unwrap()
+        .unwrap();
     let session = store.session(&created.secret).unwrap().unwrap();
-    assert_eq!((session.last_seen_at, session.expires_at), (later, later + SESSION_LIFETIME_MS));
+    assert_eq!(
+        (session.last_seen_at, session.expires_at),
+        (later, later + SESSION_LIFETIME_MS)
+    );
 
     // Still valid just before the new expiry, because of the slide.
     let almost = later + SESSION_LIFETIME_MS - 1;
-    assert!(store.session_user_at(&created.secret, almost).unwrap().is_some());
+    assert!(
+        store
+            .session_user_at(&created.secret, almost)
+            .unwrap()
+            .is_some()
+    );
     // Idle for the whole lifetime: gone, and deleted.
     let idle = almost + SESSION_LIFETIME_MS;
     assert_eq!(store.session_user_at(&created.secret, idle).unwrap(), None);
@@ -377,8 +503,18 @@ fn changing_the_password_checks_the_current_one_and_ends_other_sessions() {
     assert_eq!(store.session_user(&other.secret).unwrap(), None);
     // Tokens are not sessions: they stay.
     assert!(store.token_user(&token.token).unwrap().is_some());
-    assert!(store.check_login("alice", &Secret::new("new-password-1")).unwrap().is_some());
-    assert!(store.check_login("alice", &Secret::new("alice-password")).unwrap().is_none());
+    assert!(
+        store
+            .check_login("alice", &Secret::new("new-password-1"))
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .check_login("alice", &Secret::new("alice-password"))
+            .unwrap()
+            .is_none()
+    );
 
     // Through a token (no session to keep): every session ends.
     store
@@ -395,8 +531,12 @@ fn changing_the_password_checks_the_current_one_and_ends_other_sessions() {
 #[test]
 fn api_tokens_are_shown_once_stored_hashed_and_authenticate() {
     let (_dir, store) = store();
-    let alice = store.create_user(&new_user("alice", Role::Operator)).unwrap();
-    let created = store.create_api_token(alice.id, "  deploy bot ", None).unwrap();
+    let alice = store
+        .create_user(&new_user("alice", Role::Operator))
+        .unwrap();
+    let created = store
+        .create_api_token(alice.id, "  deploy bot ", None)
+        .unwrap();
     let text = created.token.expose();
     assert!(text.starts_with(TOKEN_PREFIX));
     assert_eq!(text.len(), TOKEN_PREFIX.len() + 43);
@@ -422,8 +562,16 @@ fn api_tokens_are_shown_once_stored_hashed_and_authenticate() {
     let listed = store.api_token(created.api_token.id).unwrap().unwrap();
     assert!(listed.last_used_at.is_some());
 
-    assert_eq!(store.token_user(&Secret::new("voc_not-a-token")).unwrap(), None);
-    assert_eq!(store.token_user(&Secret::new(&text[TOKEN_PREFIX.len()..])).unwrap(), None);
+    assert_eq!(
+        store.token_user(&Secret::new("voc_not-a-token")).unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .token_user(&Secret::new(&text[TOKEN_PREFIX.len()..]))
+            .unwrap(),
+        None
+    );
     assert_eq!(store.token_user(&Secret::new("")).unwrap(), None);
 }
 
@@ -432,10 +580,22 @@ fn revoked_and_expired_tokens_are_refused() {
     let (_dir, store) = store();
     let alice = store.create_user(&new_user("alice", Role::Viewer)).unwrap();
     let start = 1_000_000_000_000;
-    let expiring = store.create_api_token_at(alice.id, "short", Some(2), start).unwrap();
+    let expiring = store
+        .create_api_token_at(alice.id, "short", Some(2), start)
+        .unwrap();
     assert_eq!(expiring.api_token.expires_at, Some(start + 2 * DAY_MS));
-    assert!(store.token_user_at(&expiring.token, start + 2 * DAY_MS - 1).unwrap().is_some());
-    assert_eq!(store.token_user_at(&expiring.token, start + 2 * DAY_MS).unwrap(), None);
+    assert!(
+        store
+            .token_user_at(&expiring.token, start + 2 * DAY_MS - 1)
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .token_user_at(&expiring.token, start + 2 * DAY_MS)
+            .unwrap(),
+        None
+    );
 
     let revoked = store.create_api_token(alice.id, "old", None).unwrap();
     let after = store.revoke_api_token(revoked.api_token.id).unwrap();
@@ -443,7 +603,13 @@ fn revoked_and_expired_tokens_are_refused() {
     assert!(!after.is_active(now_ms()));
     assert_eq!(store.token_user(&revoked.token).unwrap(), None);
     // Revoking again keeps the first time.
-    assert_eq!(store.revoke_api_token(revoked.api_token.id).unwrap().revoked_at, Some(at));
+    assert_eq!(
+        store
+            .revoke_api_token(revoked.api_token.id)
+            .unwrap()
+            .revoked_at,
+        Some(at)
+    );
     assert!(matches!(
         store.revoke_api_token(9999).unwrap_err(),
         UserError::TokenNotFound { id: 9999 }
@@ -455,11 +621,20 @@ fn token_lifetimes_and_names_are_checked() {
     let (_dir, store) = store();
     let alice = store.create_user(&new_user("alice", Role::Viewer)).unwrap();
     for days in [0, -1, MAX_TOKEN_DAYS + 1] {
-        let error = store.create_api_token(alice.id, "ci", Some(days)).unwrap_err();
+        let error = store
+            .create_api_token(alice.id, "ci", Some(days))
+            .unwrap_err();
         assert_eq!(field_of(error), "expiresInDays", "{days}");
     }
-    assert!(store.create_api_token(alice.id, "ci", Some(MAX_TOKEN_DAYS)).is_ok());
-    assert_eq!(field_of(store.create_api_token(alice.id, " ", None).unwrap_err()), "name");
+    assert!(
+        store
+            .create_api_token(alice.id, "ci", Some(MAX_TOKEN_DAYS))
+            .is_ok()
+    );
+    assert_eq!(
+        field_of(store.create_api_token(alice.id, " ", None).unwrap_err()),
+        "name"
+    );
     assert!(matches!(
         store.create_api_token(9999, "ci", None).unwrap_err(),
         UserError::UserIdNotFound { id: 9999 }
@@ -472,11 +647,23 @@ fn tokens_are_listed_per_user_or_for_everyone_newest_first() {
     let (_dir, store) = store();
     let alice = store.create_user(&new_user("alice", Role::Viewer)).unwrap();
     let bob = store.create_user(&new_user("bob", Role::Admin)).unwrap();
-    let a1 = store.create_api_token(alice.id, "a1", None).unwrap().api_token;
-    let b1 = store.create_api_token(bob.id, "b1", None).unwrap().api_token;
-    let a2 = store.create_api_token(alice.id, "a2", None).unwrap().api_token;
+    let a1 = store
+        .create_api_token(alice.id, "a1", None)
+        .unwrap()
+        .api_token;
+    let b1 = store
+        .create_api_token(bob.id, "b1", None)
+        .unwrap()
+        .api_token;
+    let a2 = store
+        .create_api_token(alice.id, "a2", None)
+        .unwrap()
+        .api_token;
     let names = |tokens: Vec<ApiToken>| tokens.into_iter().map(|t| t.name).collect::<Vec<_>>();
-    assert_eq!(names(store.api_tokens(Some(alice.id)).unwrap()), ["a2", "a1"]);
+    assert_eq!(
+        names(store.api_tokens(Some(alice.id)).unwrap()),
+        ["a2", "a1"]
+    );
     assert_eq!(names(store.api_tokens(Some(bob.id)).unwrap()), ["b1"]);
     assert_eq!(names(store.api_tokens(None).unwrap()), ["a2", "b1", "a1"]);
     assert_eq!(store.api_token(b1.id).unwrap().unwrap().user_name, "bob");
@@ -496,6 +683,12 @@ fn the_users_tables_survive_reopening() {
         (session.secret, token.token)
     };
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.session_user(&secret).unwrap().unwrap().user.name, "alice");
-    assert_eq!(store.token_user(&token).unwrap().unwrap().user.name, "alice");
+    assert_eq!(
+        store.session_user(&secret).unwrap().unwrap().user.name,
+        "alice"
+    );
+    assert_eq!(
+        store.token_user(&token).unwrap().unwrap().user.name,
+        "alice"
+    );
 }
