@@ -7,7 +7,9 @@
 
 pub mod auth;
 pub mod caller;
+mod definitions;
 pub mod error;
+mod stack_edits;
 mod images;
 mod stacks;
 mod system;
@@ -25,6 +27,8 @@ use crate::serve::AppState;
 pub struct Query(
     auth::AuthQuery,
     system::SystemQuery,
+    definitions::DefinitionsQuery,
+    stack_edits::StackEditsQuery,
     stacks::StacksQuery,
     images::ImagesQuery,
     targets::TargetsQuery,
@@ -32,7 +36,12 @@ pub struct Query(
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::AuthMutation, system::SystemMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    system::SystemMutation,
+    definitions::DefinitionsMutation,
+    stack_edits::StackEditsMutation,
+);
 
 /// The subscription root.
 #[derive(MergedSubscription, Default)]

@@ -104,7 +104,8 @@ fn set_rendered_fields(
     );
     config.insert("options".to_owned(), Value::Object(options.clone()));
     if secrets.is_empty() {
-        config.remove("secrets");
+        // `shift_remove`: the fields after it keep their order.
+        config.shift_remove("secrets");
     } else {
         let secrets = secrets
             .iter()
@@ -503,15 +504,19 @@ mod tests {
     #[test]
     fn a_diff_shows_each_change_with_three_lines_of_context() {
         let old: String = (1..=20).map(|n| format!("{n}\n")).collect();
-        let new = old
-            .replace("2\n", "two\n")
-            .replace("\n18\n", "\n18\neighteen and a half\n");
+        let new: String = (1..=20)
+            .map(|n| match n {
+                2 => "two\n".to_owned(),
+                18 => "18\neighteen and a half\n".to_owned(),
+                n => format!("{n}\n"),
+            })
+            .collect();
         let diff = unified_diff(&old, &new, "docker-compose-shop.yml").unwrap();
         assert_eq!(
             diff,
             "--- a/docker-compose-shop.yml\n+++ b/docker-compose-shop.yml\n\
              @@ -1,5 +1,5 @@\n 1\n-2\n+two\n 3\n 4\n 5\n\
-             @@ -15,6 +15,7 @@\n 15\n 16\n 17\n 18\n+eighteen and a half\n 19\n 20\n"
+             @@ -16,5 +16,6 @@\n 16\n 17\n 18\n+eighteen and a half\n 19\n 20\n"
         );
     }
 

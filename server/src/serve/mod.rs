@@ -67,6 +67,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         .context("opening voc's store")?;
     admin::ensure_first_admin(&store, config.admin_password.as_deref()).await?;
 
+    let key_dir = data_dir.clone();
+    let secret_key =
+        tokio::task::spawn_blocking(move || crate::secret::SecretKey::load_or_create(&key_dir))
+            .await
+            .context("reading voc's secrets key")??;
+
     let remote = remote_of(&config).await?;
     let clone = data_dir.join(CLONE_FOLDER);
     {
@@ -107,6 +113,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         follow: crate::reconcile::follow::Follow::default(),
         live: live::channels(targets_names),
         login_limiter: Arc::default(),
+        secret_key,
     };
     state
         .follow

@@ -40,6 +40,9 @@ pub struct AppState {
     pub live: super::live::LiveStates,
     /// Failed sign-ins of the last minutes, to refuse guessing passwords.
     pub login_limiter: Arc<crate::api::auth::LoginLimiter>,
+    /// voc's key for the secrets committed in stack files (encrypt in the
+    /// API, decrypt at deploy: pass it in `ApplySettings::secret_key`).
+    pub secret_key: crate::secret::SecretKey,
 }
 
 /// The conf repo at one commit, read and validated.
