@@ -94,53 +94,52 @@ impl LoginLimiter {
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<(), LoginRefused> {
+        self.lock().check(name, address, now)
+    }
+
+    /// Starts a sign-in attempt as `name` from `address` at `now`: refused
+    /// over the limit, else counted as a failure until it is
+    /// [`succeeded`](LoginLimiter::succeeded) or
+    /// [`released`](LoginLimiter::release) (dropping the attempt leaves it
+    /// a failure). Checking and counting under one lock means that
+    /// attempts sent in parallel cannot all pass the check before the
+    /// first failure is counted.
+    pub fn begin(
+        &self,
+        name: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Attempt, LoginRefused> {
         let mut failures = self.lock();
-        failures.prune_if_large(now);
-        let name_key = name_key(name);
-        if let Some(wait) = failures
-            .by_name
-            .get_mut(&name_key)
-            .and_then(|times| wait_for(times, MAX_FAILURES_PER_NAME, now))
-        {
-            return Err(LoginRefused {
-                by_name: true,
-                wait,
-            });
-        }
-        if let Some(wait) = address
-            .and_then(|address| failures.by_address.get_mut(&address))
-            .and_then(|times| wait_for(times, MAX_FAILURES_PER_ADDRESS, now))
-        {
-            return Err(LoginRefused {
-                by_name: false,
-                wait,
-            });
-        }
-        Ok(())
+        failures.check(name, address, now)?;
+        failures.record(name, address, now);
+        Ok(Attempt {
+            name: name.to_owned(),
+            address,
+            at: now,
+        })
+    }
+
+    /// The attempt signed in: forgets the failures of its user name (the
+    /// owner knows the password) and the attempt's count on its address.
+    /// The address's other failures stay: one user signing in must not
+    /// reset the guessing of another from the same address.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut failures = self.lock();
+        failures.by_name.remove(&name_key(&attempt.name));
+        failures.forget_one(None, attempt.address, attempt.at);
+    }
+
+    /// The attempt was not a guess after all (it failed before the
+    /// password was checked): it no longer counts.
+    pub fn release(&self, attempt: Attempt) {
+        self.lock()
+            .forget_one(Some(&attempt.name), attempt.address, attempt.at);
     }
 
     /// Records a failed sign-in as `name` from `address` at `now`.
     pub fn record_failure(&self, name: &str, address: Option<IpAddr>, now: Instant) {
-        let mut failures = self.lock();
-        failures
-            .by_name
-            .entry(name_key(name))
-            .or_default()
-            .push_back(now);
-        if let Some(address) = address {
-            failures
-                .by_address
-                .entry(address)
-                .or_default()
-                .push_back(now);
-        }
-    }
-
-    /// Forgets the failed sign-ins as `name` (it signed in: the owner
-    /// knows the password). The address's count stays: one user signing
-    /// in must not reset the guessing of another from the same address.
-    pub fn record_success(&self, name: &str) {
-        self.lock().by_name.remove(&name_key(name));
+        self.lock().record(name, address, now);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Failures> {
@@ -152,7 +151,71 @@ impl LoginLimiter {
     }
 }
 
+/// A sign-in attempt the limiter let through, counted as a failure unless
+/// it is reported otherwise.
+#[derive(Debug)]
+pub struct Attempt {
+    name: String,
+    address: Option<IpAddr>,
+    at: Instant,
+}
+
 impl Failures {
+    fn check(
+        &mut self,
+        name: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), LoginRefused> {
+        self.prune_if_large(now);
+        let name_key = name_key(name);
+        if let Some(wait) = self
+            .by_name
+            .get_mut(&name_key)
+            .and_then(|times| wait_for(times, MAX_FAILURES_PER_NAME, now))
+        {
+            return Err(LoginRefused {
+                by_name: true,
+                wait,
+            });
+        }
+        if let Some(wait) = address
+            .and_then(|address| self.by_address.get_mut(&address))
+            .and_then(|times| wait_for(times, MAX_FAILURES_PER_ADDRESS, now))
+        {
+            return Err(LoginRefused {
+                by_name: false,
+                wait,
+            });
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, name: &str, address: Option<IpAddr>, now: Instant) {
+        self.by_name
+            .entry(name_key(name))
+            .or_default()
+            .push_back(now);
+        if let Some(address) = address {
+            self.by_address.entry(address).or_default().push_back(now);
+        }
+    }
+
+    /// Forgets one failure at `at` of `name` (if given) and `address`.
+    fn forget_one(&mut self, name: Option<&str>, address: Option<IpAddr>, at: Instant) {
+        fn remove_one(times: &mut VecDeque<Instant>, at: Instant) {
+            if let Some(index) = times.iter().position(|time| *time == at) {
+                times.remove(index);
+            }
+        }
+        if let Some(times) = name.and_then(|name| self.by_name.get_mut(&name_key(name))) {
+            remove_one(times, at);
+        }
+        if let Some(times) = address.and_then(|address| self.by_address.get_mut(&address)) {
+            remove_one(times, at);
+        }
+    }
+
     fn prune_if_large(&mut self, now: Instant) {
         if self.by_name.len() + self.by_address.len() <= PRUNE_ABOVE {
             return;
@@ -504,18 +567,25 @@ impl AuthMutation {
         let state = ctx.data::<AppState>()?;
         let limiter = state.login_limiter.clone();
         let address = client_address(ctx);
-        if let Err(refused) = limiter.check(&username, address, Instant::now()) {
-            return Err(unauthenticated(refused.message()));
-        }
+        let attempt = limiter
+            .begin(&username, address, Instant::now())
+            .map_err(|refused| unauthenticated(refused.message()))?;
         let password = Secret::new(password);
         let name = username.clone();
-        let user = blocking(ctx, "", move |store| store.check_login(&name, &password)).await?;
+        let user = match blocking(ctx, "", move |store| store.check_login(&name, &password)).await {
+            Ok(user) => user,
+            Err(error) => {
+                // voc failed, the caller did not: not a guess.
+                limiter.release(attempt);
+                return Err(error);
+            }
+        };
         let Some(user) = user else {
-            limiter.record_failure(&username, address, Instant::now());
+            // The attempt stays counted as a failure.
             tracing::info!(user = %username, address = ?address, "failed sign-in");
             return Err(unauthenticated(WRONG_LOGIN));
         };
-        limiter.record_success(&username);
+        limiter.succeeded(attempt);
         // A cookie the browser already had names a session this sign-in
         // replaces: end it rather than leave it valid.
         let previous = ctx
@@ -565,9 +635,9 @@ impl AuthMutation {
         let state = ctx.data::<AppState>()?;
         let limiter = state.login_limiter.clone();
         let address = client_address(ctx);
-        if let Err(refused) = limiter.check(&caller.name, address, Instant::now()) {
-            return Err(unauthenticated(refused.message()));
-        }
+        let attempt = limiter
+            .begin(&caller.name, address, Instant::now())
+            .map_err(|refused| unauthenticated(refused.message()))?;
         let user_id = caller.user_id;
         let keep = match caller.credential {
             Credential::Session(id) => Some(id),
@@ -579,12 +649,21 @@ impl AuthMutation {
         let changed = blocking(ctx, "", move |store| {
             Ok(store.change_password(user_id, &current, &new, keep))
         })
-        .await?;
-        if let Err(error) = changed {
-            if matches!(error, UserError::WrongPassword) {
-                limiter.record_failure(&caller.name, address, Instant::now());
+        .await;
+        match changed {
+            Ok(Ok(())) => limiter.succeeded(attempt),
+            // The attempt stays counted as a failure.
+            Ok(Err(UserError::WrongPassword)) => {
+                return Err(api_error(UserError::WrongPassword, "").into());
             }
-            return Err(api_error(error, "").into());
+            Ok(Err(error)) => {
+                limiter.release(attempt);
+                return Err(api_error(error, "").into());
+            }
+            Err(error) => {
+                limiter.release(attempt);
+                return Err(error);
+            }
         }
         tracing::info!(user = %caller.name, "changed their password");
         Ok(true)
@@ -775,16 +854,45 @@ mod tests {
         for _ in 0..MAX_FAILURES_PER_NAME - 1 {
             limiter.record_failure("alice", address(1), start);
         }
-        limiter.record_success("alice");
-        for _ in 0..MAX_FAILURES_PER_NAME - 1 {
-            limiter.record_failure("alice", address(1), start);
-        }
-        assert_eq!(limiter.check("alice", address(1), start), Ok(()));
-        for _ in 0..MAX_FAILURES_PER_ADDRESS {
+        let attempt = limiter.begin("alice", address(1), start).expect("allowed");
+        limiter.succeeded(attempt);
+        assert_eq!(limiter.lock().by_name.get("alice"), None);
+        // The address keeps the earlier failures, not the successful one.
+        assert_eq!(
+            limiter.lock().by_address[&IpAddr::from([10, 0, 0, 1])].len(),
+            MAX_FAILURES_PER_NAME - 1
+        );
+        for _ in 0..MAX_FAILURES_PER_ADDRESS - (MAX_FAILURES_PER_NAME - 1) {
             limiter.record_failure("bob", address(1), start);
         }
-        limiter.record_success("alice");
-        assert!(limiter.check("carol", address(1), start).is_err());
+        let refused = limiter
+            .begin("alice", address(1), start)
+            .expect_err("refused");
+        assert!(!refused.by_name);
+    }
+
+    #[test]
+    fn attempts_count_as_failures_from_the_start_unless_released() {
+        let limiter = LoginLimiter::default();
+        let start = Instant::now();
+        // Parallel attempts: each is counted as it begins, so the sixth is
+        // refused even though none has finished.
+        let attempts: Vec<Attempt> = (0..MAX_FAILURES_PER_NAME)
+            .map(|_| limiter.begin("alice", address(1), start).expect("allowed"))
+            .collect();
+        assert!(limiter.begin("alice", address(2), start).is_err());
+        // One was not a guess (voc failed): it no longer counts.
+        let mut attempts = attempts.into_iter();
+        limiter.release(attempts.next().expect("an attempt"));
+        let last = limiter
+            .begin("alice", address(1), start)
+            .expect("allowed again");
+        assert_eq!(
+            limiter.lock().by_address[&IpAddr::from([10, 0, 0, 1])].len(),
+            5
+        );
+        drop(last);
+        assert!(limiter.begin("alice", address(1), start).is_err());
     }
 
     #[test]
