@@ -802,6 +802,12 @@ impl Store {
     fn create_session_at(&self, user_id: i64, now: i64) -> UserResult<NewSession> {
         let secret = random_secret()?;
         let connection = self.connection();
+        // Expired sessions are otherwise deleted only when their cookie
+        // comes back, which for most never happens: sweep them here, where
+        // sessions are added.
+        connection
+            .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
+            .map_err(sql("deleting expired sessions"))?;
         let expires_at = now.saturating_add(SESSION_LIFETIME_MS);
         connection
             .execute(

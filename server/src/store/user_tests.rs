@@ -692,3 +692,20 @@ fn the_users_tables_survive_reopening() {
         "alice"
     );
 }
+
+#[test]
+fn starting_a_session_sweeps_the_expired_ones() {
+    let (_dir, store) = store();
+    let alice = store.create_user(&new_user("alice", Role::Viewer)).unwrap();
+    let bob = store.create_user(&new_user("bob", Role::Viewer)).unwrap();
+    let start = 1_000_000_000_000;
+    store.create_session_at(alice.id, start).unwrap();
+    let kept = store.create_session_at(alice.id, start + 1000).unwrap();
+    assert_eq!(store.count_sessions(alice.id).unwrap(), 2);
+    store
+        .create_session_at(bob.id, start + SESSION_LIFETIME_MS)
+        .unwrap();
+    assert_eq!(store.count_sessions(alice.id).unwrap(), 1);
+    assert!(store.session(&kept.secret).unwrap().is_some());
+    assert_eq!(store.count_sessions(bob.id).unwrap(), 1);
+}
