@@ -11,6 +11,8 @@ mod definitions;
 pub mod error;
 mod stack_edits;
 mod images;
+pub mod jobs;
+pub mod repository;
 mod stacks;
 mod system;
 mod targets;
@@ -32,6 +34,8 @@ pub struct Query(
     stacks::StacksQuery,
     images::ImagesQuery,
     targets::TargetsQuery,
+    jobs::JobsQuery,
+    repository::RepositoryQuery,
 );
 
 /// The mutation root.
@@ -41,11 +45,17 @@ pub struct Mutation(
     system::SystemMutation,
     definitions::DefinitionsMutation,
     stack_edits::StackEditsMutation,
+    jobs::JobsMutation,
+    repository::RepositoryMutation,
 );
 
 /// The subscription root.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(system::SystemSubscription, stacks::StacksSubscription);
+pub struct Subscription(
+    system::SystemSubscription,
+    stacks::StacksSubscription,
+    jobs::JobsSubscription,
+);
 
 /// voc's schema.
 pub type VocSchema = Schema<Query, Mutation, Subscription>;

@@ -80,19 +80,28 @@ impl GitRepo {
                 }
                 Err(source) => return Err(history_error(source)),
             };
-            let author = commit.author();
-            commits.push(CommitInfo {
-                id: CommitId::from_oid(oid),
-                summary: commit
-                    .summary_bytes()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .unwrap_or_default(),
-                message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
-                author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-                author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-                time: author.when().seconds(),
-            });
+            commits.push(info_of(&commit));
         }
         Ok(commits)
+    }
+
+    /// One commit's id, message, author and time. Blocking.
+    pub fn commit_info(&self, commit: &CommitId) -> Result<CommitInfo> {
+        Ok(info_of(&self.find_commit(commit)?))
+    }
+}
+
+fn info_of(commit: &git2::Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    CommitInfo {
+        id: CommitId::from_oid(commit.id()),
+        summary: commit
+            .summary_bytes()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default(),
+        message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+        author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        time: author.when().seconds(),
     }
 }
