@@ -20,5 +20,7 @@ mod images;
 mod loader_parity;
 mod runner;
 mod serve_auth;
+mod serve_edits;
 mod serve_limits;
+mod serve_live;
 mod validate;

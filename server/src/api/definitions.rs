@@ -341,11 +341,11 @@ impl DefinitionsQuery {
         &self,
         ctx: &Context<'_>,
         name: String,
-    ) -> ApiResult<StackDefinition> {
+    ) -> ApiResult<Option<StackDefinition>> {
         require(ctx, Role::Viewer)?;
         let conf = current_conf(ctx.data::<AppState>()?).await?;
         let definition = find_definition(&conf, &name)?;
-        Ok(StackDefinition::of(&conf, definition))
+        Ok(Some(StackDefinition::of(&conf, definition)))
     }
 }
 
