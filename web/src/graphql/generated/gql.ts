@@ -14,6 +14,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n": typeof types.StackSummaryFragmentDoc,
+    "\n  query Overview {\n    stacks {\n      ...StackSummary\n    }\n    targets {\n      name\n      host\n      reachable\n      swarmManager\n      lastError\n    }\n  }\n": typeof types.OverviewDocument,
+    "\n  query StackSummary($name: String!, $target: String) {\n    stack(name: $name, target: $target) {\n      ...StackSummary\n    }\n  }\n": typeof types.StackSummaryDocument,
+    "\n  subscription StackStatusChanged {\n    stackStatusChanged {\n      ...StackSummary\n    }\n  }\n": typeof types.StackStatusChangedDocument,
+    "\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n": typeof types.AllTaskEventsDocument,
     "\n  query ApiTokens {\n    apiTokens {\n      id\n      name\n      prefix\n      user {\n        id\n        name\n      }\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      active\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateApiToken($name: String!, $expiresInDays: Int) {\n    createApiToken(name: $name, expiresInDays: $expiresInDays) {\n      token\n      apiToken {\n        id\n        name\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      id\n      revokedAt\n      active\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
@@ -22,6 +27,11 @@ type Documents = {
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
 };
 const documents: Documents = {
+    "\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n": types.StackSummaryFragmentDoc,
+    "\n  query Overview {\n    stacks {\n      ...StackSummary\n    }\n    targets {\n      name\n      host\n      reachable\n      swarmManager\n      lastError\n    }\n  }\n": types.OverviewDocument,
+    "\n  query StackSummary($name: String!, $target: String) {\n    stack(name: $name, target: $target) {\n      ...StackSummary\n    }\n  }\n": types.StackSummaryDocument,
+    "\n  subscription StackStatusChanged {\n    stackStatusChanged {\n      ...StackSummary\n    }\n  }\n": types.StackStatusChangedDocument,
+    "\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n": types.AllTaskEventsDocument,
     "\n  query ApiTokens {\n    apiTokens {\n      id\n      name\n      prefix\n      user {\n        id\n        name\n      }\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      active\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateApiToken($name: String!, $expiresInDays: Int) {\n    createApiToken(name: $name, expiresInDays: $expiresInDays) {\n      token\n      apiToken {\n        id\n        name\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      id\n      revokedAt\n      active\n    }\n  }\n": types.RevokeApiTokenDocument,
@@ -44,6 +54,26 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n"): (typeof documents)["\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Overview {\n    stacks {\n      ...StackSummary\n    }\n    targets {\n      name\n      host\n      reachable\n      swarmManager\n      lastError\n    }\n  }\n"): (typeof documents)["\n  query Overview {\n    stacks {\n      ...StackSummary\n    }\n    targets {\n      name\n      host\n      reachable\n      swarmManager\n      lastError\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query StackSummary($name: String!, $target: String) {\n    stack(name: $name, target: $target) {\n      ...StackSummary\n    }\n  }\n"): (typeof documents)["\n  query StackSummary($name: String!, $target: String) {\n    stack(name: $name, target: $target) {\n      ...StackSummary\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription StackStatusChanged {\n    stackStatusChanged {\n      ...StackSummary\n    }\n  }\n"): (typeof documents)["\n  subscription StackStatusChanged {\n    stackStatusChanged {\n      ...StackSummary\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n"): (typeof documents)["\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
