@@ -1,5 +1,12 @@
 //! Finding the caller of a request: the session cookie or the
 //! `Authorization: Bearer` API token.
+//!
+//! The store does the checking (`store::user`: hashes, expiry, revocation);
+//! this module reads the headers, runs the lookup on the blocking pool and
+//! turns what the store found into the API's [`Caller`]. On the WebSocket
+//! the token comes in the connection parameters ([`bearer_in_params`]),
+//! and the cookie counts only from an allowed `Origin`
+//! ([`origin_allowed`]).
 
 use axum::http::HeaderMap;
 
@@ -79,14 +86,16 @@ pub fn caller_of(found: Authenticated) -> Caller {
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
+/// The token of an `Authorization: Bearer <token>` header (empty when
+/// the header names the scheme but no token: still a bearer attempt, which
+/// must fail rather than fall back to the cookie).
 fn bearer_in_headers(headers: &HeaderMap) -> Option<String> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .trim();
-    let (scheme, token) = value.split_once(' ')?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
@@ -156,4 +165,81 @@ pub fn bearer_in_params(params: &serde_json::Value) -> Option<String> {
                 .map(str::to_owned)
         })?;
     (!value.is_empty()).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn the_bearer_token_is_read_from_the_authorization_header() {
+        let read = |value| bearer_in_headers(&headers(&[("authorization", value)]));
+        assert_eq!(read("Bearer voc_abc"), Some("voc_abc".to_owned()));
+        assert_eq!(read("bearer  voc_abc "), Some("voc_abc".to_owned()));
+        assert_eq!(read("Bearer "), Some(String::new()));
+        assert_eq!(read("Bearer"), Some(String::new()));
+        assert_eq!(read("Basic dm9jOnZvYw=="), None);
+        assert_eq!(read("voc_abc"), None);
+        assert_eq!(bearer_in_headers(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let found = session_cookie(&headers(&[
+            ("cookie", "theme=dark; voc_session=abc123"),
+            ("cookie", "other=1"),
+        ]));
+        assert_eq!(found, SessionCookie(Some("abc123".to_owned())));
+        assert_eq!(
+            session_cookie(&headers(&[("cookie", "voc_sessionx=1")])).0,
+            None
+        );
+        assert!(!format!("{found:?}").contains("abc123"));
+    }
+
+    #[test]
+    fn the_set_cookie_value_keeps_the_cookie_from_scripts_and_other_sites() {
+        assert_eq!(
+            set_session_cookie("abc", 604_800),
+            "voc_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=604800"
+        );
+        assert_eq!(
+            set_session_cookie("", 0),
+            "voc_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn the_caller_carries_the_user_and_the_credential() {
+        let user = crate::store::User {
+            id: 7,
+            name: "alice".into(),
+            email: "alice@example.com".into(),
+            role: crate::api::Role::Operator,
+            created_at: 0,
+        };
+        let caller = caller_of(Authenticated {
+            user,
+            credential: CredentialId::Token(3),
+        });
+        assert_eq!(
+            (
+                caller.user_id,
+                caller.name.as_str(),
+                caller.role,
+                caller.credential
+            ),
+            (7, "alice", crate::api::Role::Operator, Credential::Token(3))
+        );
+    }
 }

@@ -406,7 +406,7 @@ pub fn check_token_name(name: &str) -> UserResult<()> {
     Ok(())
 }
 
-/// `count` random bytes from the operating system.
+/// `N` random bytes from the operating system.
 fn random_bytes<const N: usize>() -> UserResult<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|error| UserError::Random {
