@@ -27,9 +27,12 @@ export default defineConfig({
       },
     },
   },
+  // `vite` and `vite preview` pass the API through to a running voc
+  // (VOC_URL, default http://127.0.0.1:8080); voc must list this page's
+  // origin in VOC_ALLOWED_ORIGINS for the subscriptions socket.
   server: {
     proxy: {
-      '/graphql': { target: 'http://127.0.0.1:8080', ws: true },
+      '/graphql': { target: process.env.VOC_URL ?? 'http://127.0.0.1:8080', ws: true },
     },
   },
 })

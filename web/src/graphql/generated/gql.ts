@@ -14,11 +14,18 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  fragment JobSummary on Job {\n    id\n    kind\n    subject\n    target\n    commit\n    reason\n    status\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n": typeof types.JobSummaryFragmentDoc,
+    "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n": typeof types.JobsDocument,
+    "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n": typeof types.JobDocument,
+    "\n  subscription JobEvents($id: ID) {\n    jobEvents(id: $id) {\n      jobId\n      status\n      error\n      seq\n      line\n    }\n  }\n": typeof types.JobEventsDocument,
     "\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n": typeof types.StackSummaryFragmentDoc,
     "\n  query Overview {\n    stacks {\n      ...StackSummary\n    }\n    targets {\n      name\n      host\n      reachable\n      swarmManager\n      lastError\n    }\n  }\n": typeof types.OverviewDocument,
     "\n  query StackSummary($name: String!, $target: String) {\n    stack(name: $name, target: $target) {\n      ...StackSummary\n    }\n  }\n": typeof types.StackSummaryDocument,
     "\n  subscription StackStatusChanged {\n    stackStatusChanged {\n      ...StackSummary\n    }\n  }\n": typeof types.StackStatusChangedDocument,
     "\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n": typeof types.AllTaskEventsDocument,
+    "\n  query Repository {\n    repository {\n      url\n      branch\n      head {\n        sha\n        shortSha\n        message\n        author\n        date\n      }\n      lastFetchAt\n      lastError\n      targets {\n        target\n        lastAppliedCommit\n        lastAppliedAt\n        lastError\n        reconciling\n      }\n    }\n  }\n": typeof types.RepositoryDocument,
+    "\n  query Plan($target: String!) {\n    plan(target: $target) {\n      target\n      from\n      to\n      scope\n      dryRun\n      actions {\n        id\n        kind\n        subject\n        target\n        reasons\n        needs\n      }\n      skipped {\n        kind\n        name\n        reason\n      }\n      problems {\n        file\n        line\n        message\n      }\n    }\n  }\n": typeof types.PlanDocument,
+    "\n  mutation SyncNow {\n    syncNow\n  }\n": typeof types.SyncNowDocument,
     "\n  query ApiTokens {\n    apiTokens {\n      id\n      name\n      prefix\n      user {\n        id\n        name\n      }\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      active\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateApiToken($name: String!, $expiresInDays: Int) {\n    createApiToken(name: $name, expiresInDays: $expiresInDays) {\n      token\n      apiToken {\n        id\n        name\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      id\n      revokedAt\n      active\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
@@ -27,11 +34,18 @@ type Documents = {
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
 };
 const documents: Documents = {
+    "\n  fragment JobSummary on Job {\n    id\n    kind\n    subject\n    target\n    commit\n    reason\n    status\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n": types.JobSummaryFragmentDoc,
+    "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n": types.JobsDocument,
+    "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n": types.JobDocument,
+    "\n  subscription JobEvents($id: ID) {\n    jobEvents(id: $id) {\n      jobId\n      status\n      error\n      seq\n      line\n    }\n  }\n": types.JobEventsDocument,
     "\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n": types.StackSummaryFragmentDoc,
     "\n  query Overview {\n    stacks {\n      ...StackSummary\n    }\n    targets {\n      name\n      host\n      reachable\n      swarmManager\n      lastError\n    }\n  }\n": types.OverviewDocument,
     "\n  query StackSummary($name: String!, $target: String) {\n    stack(name: $name, target: $target) {\n      ...StackSummary\n    }\n  }\n": types.StackSummaryDocument,
     "\n  subscription StackStatusChanged {\n    stackStatusChanged {\n      ...StackSummary\n    }\n  }\n": types.StackStatusChangedDocument,
     "\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n": types.AllTaskEventsDocument,
+    "\n  query Repository {\n    repository {\n      url\n      branch\n      head {\n        sha\n        shortSha\n        message\n        author\n        date\n      }\n      lastFetchAt\n      lastError\n      targets {\n        target\n        lastAppliedCommit\n        lastAppliedAt\n        lastError\n        reconciling\n      }\n    }\n  }\n": types.RepositoryDocument,
+    "\n  query Plan($target: String!) {\n    plan(target: $target) {\n      target\n      from\n      to\n      scope\n      dryRun\n      actions {\n        id\n        kind\n        subject\n        target\n        reasons\n        needs\n      }\n      skipped {\n        kind\n        name\n        reason\n      }\n      problems {\n        file\n        line\n        message\n      }\n    }\n  }\n": types.PlanDocument,
+    "\n  mutation SyncNow {\n    syncNow\n  }\n": types.SyncNowDocument,
     "\n  query ApiTokens {\n    apiTokens {\n      id\n      name\n      prefix\n      user {\n        id\n        name\n      }\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      active\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateApiToken($name: String!, $expiresInDays: Int) {\n    createApiToken(name: $name, expiresInDays: $expiresInDays) {\n      token\n      apiToken {\n        id\n        name\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      id\n      revokedAt\n      active\n    }\n  }\n": types.RevokeApiTokenDocument,
@@ -57,6 +71,22 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment JobSummary on Job {\n    id\n    kind\n    subject\n    target\n    commit\n    reason\n    status\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n"): (typeof documents)["\n  fragment JobSummary on Job {\n    id\n    kind\n    subject\n    target\n    commit\n    reason\n    status\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n"): (typeof documents)["\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n"): (typeof documents)["\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription JobEvents($id: ID) {\n    jobEvents(id: $id) {\n      jobId\n      status\n      error\n      seq\n      line\n    }\n  }\n"): (typeof documents)["\n  subscription JobEvents($id: ID) {\n    jobEvents(id: $id) {\n      jobId\n      status\n      error\n      seq\n      line\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n"): (typeof documents)["\n  fragment StackSummary on Stack {\n    target\n    name\n    enabled\n    syncStatus\n    syncReason\n    health\n    runningTasks\n    desiredTasks\n    deployedCommit\n    desiredCommit\n    definition {\n      name\n      version\n    }\n    lastDeploy {\n      id\n      status\n      finishedAt\n      error\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -74,6 +104,18 @@ export function graphql(source: "\n  subscription StackStatusChanged {\n    stac
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n"): (typeof documents)["\n  subscription AllTaskEvents {\n    taskEvents {\n      target\n      stack\n      service\n      taskId\n      state\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Repository {\n    repository {\n      url\n      branch\n      head {\n        sha\n        shortSha\n        message\n        author\n        date\n      }\n      lastFetchAt\n      lastError\n      targets {\n        target\n        lastAppliedCommit\n        lastAppliedAt\n        lastError\n        reconciling\n      }\n    }\n  }\n"): (typeof documents)["\n  query Repository {\n    repository {\n      url\n      branch\n      head {\n        sha\n        shortSha\n        message\n        author\n        date\n      }\n      lastFetchAt\n      lastError\n      targets {\n        target\n        lastAppliedCommit\n        lastAppliedAt\n        lastError\n        reconciling\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Plan($target: String!) {\n    plan(target: $target) {\n      target\n      from\n      to\n      scope\n      dryRun\n      actions {\n        id\n        kind\n        subject\n        target\n        reasons\n        needs\n      }\n      skipped {\n        kind\n        name\n        reason\n      }\n      problems {\n        file\n        line\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  query Plan($target: String!) {\n    plan(target: $target) {\n      target\n      from\n      to\n      scope\n      dryRun\n      actions {\n        id\n        kind\n        subject\n        target\n        reasons\n        needs\n      }\n      skipped {\n        kind\n        name\n        reason\n      }\n      problems {\n        file\n        line\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SyncNow {\n    syncNow\n  }\n"): (typeof documents)["\n  mutation SyncNow {\n    syncNow\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
