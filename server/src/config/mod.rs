@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 use crate::conf::model::DEFAULT_TARGET;
 
-/// The whole configuration of `voc serve`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The whole configuration of `voc serve`. `Debug` never shows a secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Where the HTTP server listens.
     pub listen: SocketAddr,
@@ -57,7 +57,7 @@ pub struct ServerConfig {
 }
 
 /// The conf repo.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct RepoConfig {
     /// Anything git can fetch from. `None`: a local bare repo in the data
     /// folder (`repo.git`), seeded from `templates/` at the first start.
@@ -87,7 +87,7 @@ pub struct AuthorConfig {
 
 /// The secrets the webhook endpoints check; an endpoint without its secret
 /// refuses every delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct WebhookConfig {
     /// GitLab's `X-Gitlab-Token`.
     pub gitlab_token: Option<String>,
@@ -117,6 +117,58 @@ pub struct TlsConfig {
     pub cert: PathBuf,
     /// Its key.
     pub key: PathBuf,
+}
+
+/// How a secret shows in `Debug`: whether it is set, never its value.
+fn masked(secret: &Option<String>) -> &'static str {
+    if secret.is_some() { "***" } else { "unset" }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("repo", &self.repo)
+            .field("author", &self.author)
+            .field("webhooks", &self.webhooks)
+            .field("targets", &self.targets)
+            .field("interpolation_variables", &self.interpolation_variables)
+            .field(
+                "secret_variables",
+                &self.secret_variables.keys().collect::<Vec<_>>(),
+            )
+            .field("live_interval", &self.live_interval)
+            .field("drift_interval", &self.drift_interval)
+            .field("deploy_timeout", &self.deploy_timeout)
+            .field("admin_password", &masked(&self.admin_password))
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RepoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoConfig")
+            .field("url", &self.url)
+            .field("branch", &self.branch)
+            .field("token", &masked(&self.token))
+            .field("username", &self.username)
+            .field("password", &masked(&self.password))
+            .field("ssh_key", &self.ssh_key)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("gitlab_token", &masked(&self.gitlab_token))
+            .field("github_secret", &masked(&self.github_secret))
+            .field("gitea_secret", &masked(&self.gitea_secret))
+            .finish()
+    }
 }
 
 /// A configuration that cannot be used, with what to change.
@@ -264,8 +316,12 @@ impl ServerConfig {
             .or(file.data_dir)
             .unwrap_or_else(default_data_dir);
 
-        let duration = |key: &str, env_name: &str, value: Option<String>, default: Duration| {
-            match get(env_name).or(value) {
+        let duration =
+            |key: &str, env_name: &str, value: Option<String>, default: Duration| match get(
+                env_name,
+            )
+            .or(value)
+            {
                 None => Ok(default),
                 Some(text) => parse_duration(&text).ok_or_else(|| ConfigError::Invalid {
                     key: key.to_owned(),
@@ -273,8 +329,7 @@ impl ServerConfig {
                         "`{text}` is not a duration (use a number and a unit: 30s, 5m, 1h)"
                     ),
                 }),
-            }
-        };
+            };
         let repo = RepoConfig {
             url: get("VOC_REPO_URL").or(file.repo.url),
             branch: get("VOC_REPO_BRANCH")

@@ -73,8 +73,11 @@ fn bad_values_name_their_key() {
         error.to_string().starts_with("repo.poll_interval:"),
         "{error}"
     );
-    let error = load("[targets.edge]\nhost = \"tcp://10.0.0.2:2376\"\ntls_ca = \"ca.pem\"\n", &[])
-        .unwrap_err();
+    let error = load(
+        "[targets.edge]\nhost = \"tcp://10.0.0.2:2376\"\ntls_ca = \"ca.pem\"\n",
+        &[],
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("tls_cert"), "{error}");
     let error = load("[targets.edge]\nhost = \"10.0.0.2\"\n", &[]).unwrap_err();
     assert!(error.to_string().contains("targets.edge.host"), "{error}");
@@ -95,7 +98,11 @@ tls_ca = "/etc/voc/edge/ca.pem"
 tls_cert = "/etc/voc/edge/cert.pem"
 tls_key = "/etc/voc/edge/key.pem"
 "#;
-    let config = load(text, &[("REGISTRY_TOKEN", "t0k"), ("DOMAIN", "example.org")]).unwrap();
+    let config = load(
+        text,
+        &[("REGISTRY_TOKEN", "t0k"), ("DOMAIN", "example.org")],
+    )
+    .unwrap();
     assert_eq!(config.targets.len(), 2);
     let edge = &config.targets["edge"];
     assert_eq!(edge.host.as_deref(), Some("tcp://10.0.0.2:2376"));
@@ -114,4 +121,29 @@ fn durations() {
     assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
     assert_eq!(parse_duration("1.5s"), None);
     assert_eq!(parse_duration("-1s"), None);
+}
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let text = r#"
+[repo]
+token = "repo-token-value"
+password = "repo-password-value"
+[webhooks]
+github_secret = "github-secret-value"
+[secret_variables]
+NPM_TOKEN = "npm-token-value"
+"#;
+    let config = load(text, &[("VOC_ADMIN_PASSWORD", "admin-password-value")]).unwrap();
+    let shown = format!("{config:?}");
+    for secret in [
+        "repo-token-value",
+        "repo-password-value",
+        "github-secret-value",
+        "npm-token-value",
+        "admin-password-value",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("NPM_TOKEN"), "{shown}");
 }
