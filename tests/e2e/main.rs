@@ -21,6 +21,7 @@ mod loader_parity;
 mod runner;
 mod serve_auth;
 mod serve_edits;
+mod serve_follow;
 mod serve_scenario;
 mod serve_limits;
 mod serve_live;
