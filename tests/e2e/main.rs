@@ -25,4 +25,5 @@ mod serve_follow;
 mod serve_scenario;
 mod serve_limits;
 mod serve_live;
+mod serve_webhooks;
 mod validate;
