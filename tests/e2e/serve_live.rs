@@ -210,12 +210,23 @@ fn targets_show_the_default_engine_reachable_and_a_manager() -> Result<()> {
 #[test]
 fn an_unreachable_target_is_shown_with_its_error_and_its_stacks_unknown() -> Result<()> {
     require_engine();
-    // Nothing listens on this port.
+    // Git puts a stack on target `down`, where nothing listens.
+    let name = unique_name("live-down");
+    let dir = tempfile::tempdir()?;
+    let settings = json!({"target": "down", "resolveImage": "never"}).to_string();
+    let repo = bare_repo_with(
+        dir.path(),
+        &[
+            (&format!("docker-compose-{name}.yml"), &compose()),
+            (&format!("stack-{name}.json"), &settings),
+        ],
+    )?;
     let server = VocServer::start(ServerOptions {
         config: format!(
-            "{}[targets.down]\nhost = \"tcp://127.0.0.1:{}\"\n",
+            "{}[targets.down]\nhost = \"tcp://127.0.0.1:{}\"\n[repo]\nurl = {:?}\n",
             fast_config("30s"),
-            free_port()
+            free_port(),
+            repo.to_string_lossy()
         ),
         ..ServerOptions::default()
     })?;
@@ -232,6 +243,22 @@ fn an_unreachable_target_is_shown_with_its_error_and_its_stacks_unknown() -> Res
     assert_eq!(down["lastReadAt"], Value::Null);
     assert!(!down["lastError"].as_str().unwrap().is_empty(), "{down}");
     assert_eq!(down["swarmManager"], false);
+
+    let stack = wait_for_stack(
+        &admin,
+        &name,
+        "the stack on the down target",
+        Duration::from_secs(30),
+        |s| {
+            s["syncReason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("target down cannot be reached: "))
+        },
+    )?;
+    assert_eq!(stack["target"], "down");
+    assert_eq!(stack["syncStatus"], "UNKNOWN");
+    assert_eq!(stack["health"], "MISSING");
+    assert_eq!(stack["services"], json!([]));
     Ok(())
 }
 

@@ -194,7 +194,7 @@ impl Watcher {
                 Err(error) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(target = %self.target, "reading the live state: {error}");
-                    self.mark_stale(error);
+                    self.mark_stale(error).await;
                 }
             }
             let wait = if failures == 0 {
@@ -263,6 +263,7 @@ impl Watcher {
             desired.as_deref(),
             &last_deploys,
             applied.as_deref(),
+            Reachability::Read,
             now,
         );
         self.send_events(&previous, &next);
@@ -280,20 +281,27 @@ impl Watcher {
         Ok(())
     }
 
-    /// Keeps the last good state, marked stale with `error`; statuses
-    /// become unknown.
-    fn mark_stale(&self, error: String) {
+    /// Keeps the last good services and tasks, marked stale with
+    /// `error`; every stack's sync status becomes unknown, with the error
+    /// as its reason (the stacks git puts on the target included, even
+    /// when it was never read).
+    async fn mark_stale(&mut self, error: String) {
         let previous = self.channel.borrow().clone();
+        let snapshot = self.app.conf.borrow().clone();
+        let desired = self.desired_for(snapshot.as_deref()).await;
+        let (last_deploys, applied) = self.read_store().await;
         let mut next = (*previous).clone();
         next.error = Some(error.clone());
-        let reason = format!("target {} cannot be reached: {error}", self.target);
-        for stack in next.stacks.values_mut() {
-            stack.sync = Sync {
-                status: SyncStatus::Unknown,
-                reason: reason.clone(),
-                drift: Vec::new(),
-            };
-        }
+        next.commit = desired.as_ref().map(|d| d.commit.clone());
+        next.applied_commit = applied.clone();
+        next.stacks = compute_stacks(
+            &next,
+            desired.as_deref(),
+            &last_deploys,
+            applied.as_deref(),
+            Reachability::Unreachable(&error),
+            unix_now(),
+        );
         self.send_events(&previous, &next);
         self.channel.send_replace(Arc::new(next));
     }
@@ -579,6 +587,7 @@ fn compute_stacks(
     desired: Option<&DesiredCache>,
     last_deploys: &HashMap<String, LastDeploy>,
     applied: Option<&str>,
+    reachability: Reachability<'_>,
     now: i64,
 ) -> BTreeMap<String, StackState> {
     let mut by_stack: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -623,7 +632,7 @@ fn compute_stacks(
             let last_deploy = last_deploys.get(name).cloned();
             let sync = status::sync_status(&status::StatusInput {
                 target: &live.target,
-                reachability: Reachability::Read,
+                reachability,
                 desired: want,
                 live: &services,
                 last_deploy: last_deploy.as_ref(),
