@@ -144,8 +144,19 @@ describe('SchemaForm', () => {
   })
 
   it('shows the server’s problem at its field', () => {
-    const { wrapper } = mountForm({ serverErrors: { image: 'image nginx:nope does not exist' } })
-    expect(field(wrapper, 'image').get('.field-error').text()).toBe('image nginx:nope does not exist')
+    const { wrapper } = mountForm({
+      current: { image: 'nginx:nope' },
+      serverErrors: { image: 'Image nginx:nope does not exist.' },
+    })
+    expect(field(wrapper, 'image').get('.field-error').text()).toBe('Image nginx:nope does not exist.')
+    wrapper.unmount()
+  })
+
+  it('keeps the server’s “required” quiet on a new, untouched form', async () => {
+    const { wrapper } = mountForm({ serverErrors: { image: 'Image is required.' } })
+    expect(field(wrapper, 'image').find('.field-error').exists()).toBe(false)
+    await field(wrapper, 'image').get('input').trigger('blur')
+    expect(field(wrapper, 'image').get('.field-error').text()).toBe('Enter a value.')
     wrapper.unmount()
   })
 
