@@ -114,6 +114,11 @@ impl VocServer {
         self.stdout.lock().map(|lines| lines.clone()).unwrap_or_default()
     }
 
+    /// The server process's id (to read its memory in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
