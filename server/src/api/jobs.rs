@@ -201,6 +201,8 @@ impl From<&JobEvent> for JobEventView {
 pub struct JobsQuery;
 
 #[Object]
+// A GraphQL field takes its arguments one by one: `jobs` has six filters.
+#[allow(clippy::too_many_arguments)]
 impl JobsQuery {
     /// Jobs, newest first: `first` of them (1 to 100) after the job
     /// `after` (a previous page's `endCursor`), about stack `stack` (its
@@ -682,11 +684,10 @@ fn problem(field: &str, message: &str) -> FieldProblem {
 }
 
 /// Runs store work off the async workers.
-async fn blocking<T: Send + 'static, E: std::fmt::Display>(
-    work: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> ApiResult<T>
+async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> ApiResult<T>
 where
-    E: Send + 'static,
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
 {
     tokio::task::spawn_blocking(work)
         .await

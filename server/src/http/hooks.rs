@@ -337,7 +337,7 @@ fn verify_hex(secret: &str, body: &[u8], hex: &str, header: &str) -> Result<(), 
 
 /// Bytes from (lower or upper case) hexadecimal.
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.as_bytes()

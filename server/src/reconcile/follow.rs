@@ -645,16 +645,13 @@ impl Reconciler {
         .await
         .context("planning")??;
         for reserved in &expired {
-            self.settle(
-                reserved,
-                JobStatus::Failed,
-                format!(
-                    "commit {} never reached branch {} within {} minutes",
-                    reserved.commit.short(),
-                    self.state.repo.remote.branch,
-                    RESERVED_MAX_AGE.as_secs() / 60
-                ),
+            let sentence = format!(
+                "commit {} never reached branch {} within {} minutes",
+                reserved.commit.short(),
+                self.state.repo.remote.branch,
+                RESERVED_MAX_AGE.as_secs() / 60
             );
+            self.end_job(reserved.id, JobStatus::Failed, sentence).await;
         }
 
         let plan = for_target(&prepared.plan, &self.name);
@@ -682,8 +679,9 @@ impl Reconciler {
             .collect();
         for reserved in &contained {
             if !claimed.contains(&reserved.id.0) {
-                let (status, sentence) = self.unclaimed(reserved, &prepared, &snapshot.commit);
-                self.settle(reserved, status, sentence);
+                let (status, sentence) =
+                    self.unclaimed(reserved, &prepared, &snapshot.commit).await;
+                self.end_job(reserved.id, status, sentence).await;
             }
         }
         lock(&self.target.reserved).retain(|r| {
@@ -696,7 +694,7 @@ impl Reconciler {
 
     /// How a reserved job that the run applying its commit did not run
     /// ends, and why.
-    fn unclaimed(
+    async fn unclaimed(
         &self,
         reserved: &Reserved,
         prepared: &Prepared,
@@ -724,23 +722,24 @@ impl Reconciler {
         }
         // The commit may have been applied by a run that started before the
         // job was queued (the push and the queueing are two steps).
-        let earlier = self
-            .state
-            .store
-            .list_jobs(&JobFilter {
-                subject: Some(reserved.subject.clone()),
-                kind: Some(reserved.kind),
-                limit: Some(20),
-                ..JobFilter::default()
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .find(|job| {
-                job.id != reserved.id
-                    && job.target == self.name
-                    && job.commit.as_ref() == Some(&reserved.commit)
-                    && job.status.is_final()
-            });
+        let store = self.state.store.clone();
+        let filter = JobFilter {
+            subject: Some(reserved.subject.clone()),
+            kind: Some(reserved.kind),
+            limit: Some(20),
+            ..JobFilter::default()
+        };
+        let recent = tokio::task::spawn_blocking(move || store.list_jobs(&filter))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let earlier = recent.into_iter().find(|job| {
+            job.id != reserved.id
+                && job.target == self.name
+                && job.commit.as_ref() == Some(&reserved.commit)
+                && job.status.is_final()
+        });
         if let Some(job) = earlier {
             let sentence = match &job.error {
                 Some(error) => format!("done as job {}: {error}", job.id),
@@ -761,13 +760,30 @@ impl Reconciler {
         )
     }
 
-    /// Finishes a job that never ran, and says so on the events.
-    fn settle(&self, reserved: &Reserved, status: JobStatus, sentence: String) {
-        let store = &self.state.store;
-        let _ = store.append_log(reserved.id, &sentence);
-        let _ = store.finish_job(reserved.id, status, Some(&sentence));
-        self.state.events.job(JobEvent::Status {
-            job: reserved.id,
+    /// Ends a job that did not run with `status`, `sentence` in its log
+    /// and as its error, and says so on the events.
+    async fn end_job(&self, id: JobId, status: JobStatus, sentence: String) {
+        let store = self.state.store.clone();
+        let note = sentence.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let seq = store.append_log(id, &note);
+            // A job someone else finished meanwhile keeps its end.
+            let _ = store.finish_job(id, status, Some(&note));
+            seq
+        })
+        .await;
+        let seq = match written {
+            Ok(Ok(seq)) => seq,
+            _ => 0,
+        };
+        let events = &self.state.events;
+        events.job(JobEvent::Log {
+            job: id,
+            seq,
+            line: sentence.clone(),
+        });
+        events.job(JobEvent::Status {
+            job: id,
             status,
             error: Some(sentence),
         });
@@ -776,25 +792,16 @@ impl Reconciler {
     /// Runs a one-off job as a plan of one action, recording nothing as
     /// applied.
     async fn run_one_off(&self, job: OneOff) {
-        let fail = |error: String| {
-            let _ = self.state.store.append_log(job.id, &error);
-            let _ = self
-                .state
-                .store
-                .finish_job(job.id, JobStatus::Failed, Some(&error));
-            self.state.events.job(JobEvent::Status {
-                job: job.id,
-                status: JobStatus::Failed,
-                error: Some(error),
-            });
-        };
+        let fail = |error: String| self.end_job(job.id, JobStatus::Failed, error);
         let Some(snapshot) = self.state.conf.borrow().clone() else {
-            return fail("the conf repo has not been read yet".to_owned());
+            return fail("the conf repo has not been read yet".to_owned()).await;
         };
         let kind = match job.kind {
             JobKind::Deploy => ActionKind::Deploy(job.subject.clone()),
             JobKind::Build => ActionKind::Build(job.subject.clone()),
-            JobKind::Remove => return fail("a stack cannot be removed by a one-off job".into()),
+            JobKind::Remove => {
+                return fail("a stack cannot be removed by a one-off job".into()).await;
+            }
         };
         let known = match &kind {
             ActionKind::Build(name) => snapshot.report.conf.images.contains_key(name),
@@ -805,7 +812,8 @@ impl Reconciler {
                 "{} is not in the conf repo at {} (or has problems)",
                 kind.subject(),
                 snapshot.commit.short()
-            ));
+            ))
+            .await;
         }
         let plan = Plan {
             to: snapshot.commit.as_str().to_owned(),
@@ -827,7 +835,7 @@ impl Reconciler {
         settings.force = job.force;
         settings.record = false;
         if let Err(error) = self.apply(&snapshot, &plan, &settings).await {
-            fail(format!("{error:#}"));
+            fail(format!("{error:#}")).await;
         }
     }
 
