@@ -1,6 +1,6 @@
 // The Apollo client: queries and mutations over HTTP (POST /graphql with
 // the session cookie), subscriptions over the WebSocket of `live.ts`.
-import { ApolloClient, HttpLink, InMemoryCache, from, split } from '@apollo/client/core'
+import { ApolloClient, HttpLink, InMemoryCache, from, setLogVerbosity, split } from '@apollo/client/core'
 import { onError } from '@apollo/client/link/error'
 import { getMainDefinition } from '@apollo/client/utilities'
 import { isUnauthenticated } from './errors'
@@ -11,6 +11,10 @@ export interface VocClient {
   apollo: ApolloClient<unknown>
   subscriptions: SubscriptionLink
 }
+
+// @vue/apollo-composable 4.2 calls ObservableQuery.getLastResult, which
+// Apollo 3.14 warns about on every query; the warning is not actionable here.
+setLogVerbosity('error')
 
 /** `onUnauthenticated` runs when any answer says the session is gone. */
 export function createVocClient(onUnauthenticated: () => void): VocClient {

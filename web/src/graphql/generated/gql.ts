@@ -14,6 +14,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query EditStack($name: String!) {\n    stack(name: $name) {\n      target\n      name\n      options\n      composeFile\n      definition {\n        name\n        version\n      }\n    }\n  }\n": typeof types.EditStackDocument,
+    "\n  mutation UpdateStack($name: String!, $input: UpdateStackInput!) {\n    updateStack(name: $name, input: $input) {\n      ...StackChangeFields\n    }\n  }\n": typeof types.UpdateStackDocument,
+    "\n  query Images {\n    images {\n      name\n      tag\n      push\n      context\n      dockerfile\n      buildArgs\n      target\n      labels\n      present\n      imageId\n      created\n      size\n      lastBuild {\n        id\n        status\n        finishedAt\n        error\n      }\n    }\n  }\n": typeof types.ImagesDocument,
+    "\n  mutation BuildImage($name: String!) {\n    buildImage(name: $name) {\n      ...JobSummary\n    }\n  }\n": typeof types.BuildImageDocument,
     "\n  fragment JobSummary on Job {\n    id\n    kind\n    subject\n    target\n    commit\n    reason\n    status\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n": typeof types.JobSummaryFragmentDoc,
     "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n": typeof types.JobsDocument,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n": typeof types.JobDocument,
@@ -49,6 +53,10 @@ type Documents = {
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
 };
 const documents: Documents = {
+    "\n  query EditStack($name: String!) {\n    stack(name: $name) {\n      target\n      name\n      options\n      composeFile\n      definition {\n        name\n        version\n      }\n    }\n  }\n": types.EditStackDocument,
+    "\n  mutation UpdateStack($name: String!, $input: UpdateStackInput!) {\n    updateStack(name: $name, input: $input) {\n      ...StackChangeFields\n    }\n  }\n": types.UpdateStackDocument,
+    "\n  query Images {\n    images {\n      name\n      tag\n      push\n      context\n      dockerfile\n      buildArgs\n      target\n      labels\n      present\n      imageId\n      created\n      size\n      lastBuild {\n        id\n        status\n        finishedAt\n        error\n      }\n    }\n  }\n": types.ImagesDocument,
+    "\n  mutation BuildImage($name: String!) {\n    buildImage(name: $name) {\n      ...JobSummary\n    }\n  }\n": types.BuildImageDocument,
     "\n  fragment JobSummary on Job {\n    id\n    kind\n    subject\n    target\n    commit\n    reason\n    status\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n": types.JobSummaryFragmentDoc,
     "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n": types.JobsDocument,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n": types.JobDocument,
@@ -98,6 +106,22 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query EditStack($name: String!) {\n    stack(name: $name) {\n      target\n      name\n      options\n      composeFile\n      definition {\n        name\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query EditStack($name: String!) {\n    stack(name: $name) {\n      target\n      name\n      options\n      composeFile\n      definition {\n        name\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateStack($name: String!, $input: UpdateStackInput!) {\n    updateStack(name: $name, input: $input) {\n      ...StackChangeFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateStack($name: String!, $input: UpdateStackInput!) {\n    updateStack(name: $name, input: $input) {\n      ...StackChangeFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Images {\n    images {\n      name\n      tag\n      push\n      context\n      dockerfile\n      buildArgs\n      target\n      labels\n      present\n      imageId\n      created\n      size\n      lastBuild {\n        id\n        status\n        finishedAt\n        error\n      }\n    }\n  }\n"): (typeof documents)["\n  query Images {\n    images {\n      name\n      tag\n      push\n      context\n      dockerfile\n      buildArgs\n      target\n      labels\n      present\n      imageId\n      created\n      size\n      lastBuild {\n        id\n        status\n        finishedAt\n        error\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BuildImage($name: String!) {\n    buildImage(name: $name) {\n      ...JobSummary\n    }\n  }\n"): (typeof documents)["\n  mutation BuildImage($name: String!) {\n    buildImage(name: $name) {\n      ...JobSummary\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
