@@ -105,13 +105,14 @@ impl Stack {
         self.snapshot.as_ref()?.report.conf.stacks.get(&self.name)
     }
 
-    fn live_services(&self) -> impl Iterator<Item = (&LiveService, &ServiceHealth)> {
+    /// Each live service with its index in the live state and its health.
+    fn live_services(&self) -> impl Iterator<Item = (usize, &LiveService, &ServiceHealth)> {
         self.state().into_iter().flat_map(|state| {
             state
                 .services
                 .iter()
                 .zip(&state.service_health)
-                .map(|(index, health)| (&self.live.services[*index], health))
+                .map(|(index, health)| (*index, &self.live.services[*index], health))
         })
     }
 }
@@ -156,10 +157,10 @@ impl Stack {
     /// Its live services, by name.
     async fn services(&self) -> Vec<Service> {
         self.live_services()
-            .map(|(service, health)| Service {
+            .map(|(index, _, health)| Service {
                 live: self.live.clone(),
-                stack: self.name.clone(),
-                service: service.clone(),
+                stack_prefix_len: self.name.len() + 1,
+                index,
                 health: health.clone(),
             })
             .collect()
@@ -167,19 +168,23 @@ impl Stack {
 
     /// Tasks running as desired, over every service.
     async fn running_tasks(&self) -> u64 {
-        self.live_services().map(|(_, health)| health.running).sum()
+        self.live_services()
+            .map(|(_, _, health)| health.running)
+            .sum()
     }
 
     /// Tasks the services want, over every service.
     async fn desired_tasks(&self) -> u64 {
-        self.live_services().map(|(_, health)| health.desired).sum()
+        self.live_services()
+            .map(|(_, _, health)| health.desired)
+            .sum()
     }
 
     /// The commit voc last deployed it from (its services' `io.voc.commit`
     /// label; the most common one when they differ).
     async fn deployed_commit(&self) -> Option<String> {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (service, _) in self.live_services() {
+        for (_, service, _) in self.live_services() {
             if let Some(commit) = service.commit_label.as_deref() {
                 *counts.entry(commit).or_default() += 1;
             }
@@ -268,34 +273,40 @@ fn masked_options(options: &Map<String, Value>, schema: Option<&Value>) -> Map<S
 /// A service of a stack, as it runs.
 pub struct Service {
     live: Arc<LiveState>,
-    stack: String,
-    service: LiveService,
+    /// The length of `<stack>_`, the prefix of its swarm name.
+    stack_prefix_len: usize,
+    /// Its index in the live state's services.
+    index: usize,
     health: ServiceHealth,
+}
+
+impl Service {
+    fn service(&self) -> &LiveService {
+        &self.live.services[self.index]
+    }
 }
 
 #[Object]
 impl Service {
     /// Its name in the Compose file (`web`).
     async fn name(&self) -> &str {
-        self.service
-            .name
-            .strip_prefix(&format!("{}_", self.stack))
-            .unwrap_or(&self.service.name)
+        let name = &self.service().name;
+        name.get(self.stack_prefix_len..).unwrap_or(name)
     }
 
     /// Its swarm name (`shop_web`).
     async fn full_name(&self) -> &str {
-        &self.service.name
+        &self.service().name
     }
 
     /// The image its spec runs (pinned to a digest when it was resolved).
     async fn image(&self) -> &str {
-        &self.service.image
+        &self.service().image
     }
 
     /// `replicated`, `global`, `replicated job` or `global job`.
     async fn mode(&self) -> String {
-        self.service.mode.to_string()
+        self.service().mode.to_string()
     }
 
     /// The tasks it should run.
@@ -311,22 +322,28 @@ impl Service {
     /// The rolling update's state (`updating`, `completed`, `paused`,
     /// `rollback_started`, ...), when one happened.
     async fn update_state(&self) -> Option<&str> {
-        self.service.update_state.as_deref()
+        self.service().update_state.as_deref()
     }
 
     /// Its tasks, current and past, by slot then newest first.
     async fn tasks(&self) -> Vec<Task> {
-        let mut tasks: Vec<&LiveTask> = self.live.tasks_of(&self.service.id).collect();
-        tasks.sort_by(|a, b| {
+        let live = &self.live;
+        let mut indexes: Vec<usize> = live
+            .tasks_by_service
+            .get(&self.service().id)
+            .cloned()
+            .unwrap_or_default();
+        indexes.sort_by(|a, b| {
+            let (a, b) = (&live.tasks[*a], &live.tasks[*b]);
             a.slot
                 .cmp(&b.slot)
                 .then_with(|| b.created_at.cmp(&a.created_at))
         });
-        tasks
+        indexes
             .into_iter()
-            .map(|task| Task {
-                node: self.live.node_name(&task.node_id).to_owned(),
-                task: task.clone(),
+            .map(|index| Task {
+                live: live.clone(),
+                index,
             })
             .collect()
     }
@@ -334,60 +351,67 @@ impl Service {
 
 /// A task of a service.
 pub struct Task {
-    task: LiveTask,
-    node: String,
+    live: Arc<LiveState>,
+    /// Its index in the live state's tasks.
+    index: usize,
+}
+
+impl Task {
+    fn task(&self) -> &LiveTask {
+        &self.live.tasks[self.index]
+    }
 }
 
 #[Object]
 impl Task {
     /// The task ID.
     async fn id(&self) -> &str {
-        &self.task.id
+        &self.task().id
     }
 
     /// Its slot (replicated services).
     async fn slot(&self) -> Option<u64> {
-        self.task.slot
+        self.task().slot
     }
 
     /// The hostname of its node (empty while unassigned).
     async fn node(&self) -> &str {
-        &self.node
+        self.live.node_name(&self.task().node_id)
     }
 
     /// The observed state (`running`, `failed`, ...).
     async fn state(&self) -> &str {
-        &self.task.state
+        &self.task().state
     }
 
     /// The state swarm wants (`running`, `shutdown`).
     async fn desired_state(&self) -> &str {
-        &self.task.desired_state
+        &self.task().desired_state
     }
 
     /// The status message.
     async fn message(&self) -> Option<&str> {
-        self.task.message.as_deref()
+        self.task().message.as_deref()
     }
 
     /// The error, if it failed.
     async fn error(&self) -> Option<&str> {
-        self.task.error.as_deref()
+        self.task().error.as_deref()
     }
 
     /// The image it runs.
     async fn image(&self) -> &str {
-        &self.task.image
+        &self.task().image
     }
 
     /// When it was created (RFC 3339).
     async fn created_at(&self) -> Option<&str> {
-        self.task.created_at.as_deref()
+        self.task().created_at.as_deref()
     }
 
     /// When it last changed (RFC 3339).
     async fn updated_at(&self) -> Option<&str> {
-        self.task.updated_at.as_deref()
+        self.task().updated_at.as_deref()
     }
 }
 

@@ -66,6 +66,8 @@ pub struct DesiredService {
 /// What git says about a stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Desired {
+    /// The conf repo has not been read yet: nobody knows what git wants.
+    NotYetRead,
     /// Git does not have it.
     Absent,
     /// Git has it but its files cannot be loaded (the reason).
@@ -251,6 +253,12 @@ pub fn sync_status(input: &StatusInput<'_>) -> Sync {
         );
     }
     let (commit, services) = match input.desired {
+        Desired::NotYetRead => {
+            return status(
+                SyncStatus::Unknown,
+                "the conf repo has not been read yet".to_owned(),
+            );
+        }
         Desired::Unloadable(reason) => {
             return status(
                 SyncStatus::Unknown,

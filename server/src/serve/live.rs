@@ -619,7 +619,7 @@ fn compute_stacks(
         }
     }
     let absent = Desired::Absent;
-    let no_snapshot = Desired::Unloadable("the conf repo has not been read yet".to_owned());
+    let no_snapshot = Desired::NotYetRead;
     names
         .into_iter()
         .map(|name| {

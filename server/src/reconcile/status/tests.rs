@@ -275,6 +275,13 @@ fn an_unreachable_or_unread_target_is_unknown() {
 }
 
 #[test]
+fn before_the_conf_repo_is_read_every_stack_is_unknown() {
+    let sync = sync_of(&Desired::NotYetRead, &[deployed("shop_web")]);
+    assert_eq!(sync.status, SyncStatus::Unknown);
+    assert_eq!(sync.reason, "the conf repo has not been read yet");
+}
+
+#[test]
 fn unloadable_files_are_unknown() {
     let desired = Desired::Unloadable("docker-compose-shop.yml:3: bad".to_owned());
     let sync = sync_of(&desired, &[deployed("shop_web")]);
