@@ -96,7 +96,10 @@ export function createVocRouter() {
     await loadSession()
     if (to.meta.public) {
       if (to.name === 'sign-in' && session.status === 'signed-in') {
-        return typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : '/'
+        const next = typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : '/'
+        if (router.resolve(next).name !== 'not-found') return next
+        window.location.assign(next)
+        return false
       }
       return true
     }
