@@ -466,3 +466,82 @@ fn a_drifted_stack_with_self_heal_is_redeployed_from_git() -> Result<()> {
     drop(server);
     guard.remove()
 }
+
+#[test]
+fn images_show_git_settings_the_engine_image_and_the_last_build() -> Result<()> {
+    require_engine();
+    let name = unique_name("live-img");
+    let tag = format!("voc-test/{name}:1");
+    let dir = tempfile::tempdir()?;
+    let settings = json!({
+        "tag": tag,
+        "buildArgs": {"VERSION": "1.2.3"},
+        "labels": {"team": "live"},
+    })
+    .to_string();
+    let repo = bare_repo_with(
+        dir.path(),
+        &[
+            (
+                &format!("Dockerfile-{name}"),
+                &format!("FROM {BASE_IMAGE}\nARG VERSION\nLABEL version=$VERSION\n"),
+            ),
+            (&format!("image-{name}.json"), &settings),
+        ],
+    )?;
+    let server = VocServer::start(ServerOptions {
+        config: format!("{}[repo]\nurl = {:?}\n", fast_config("30s"), repo),
+        ..ServerOptions::default()
+    })?;
+    let admin = server.admin()?;
+    let query = "query($n: String!) { image(name: $n) { name tag push context dockerfile \
+         buildArgs target labels present imageId created size lastBuild { id status error } } }";
+    let built = wait_for(
+        "the first reconcile to build the image",
+        Duration::from_secs(120),
+        || {
+            let (body, _) = admin.post(query, json!({"n": name}))?;
+            let image = body["data"]["image"].clone();
+            Ok(
+                (image["present"] == true && image["lastBuild"]["status"] == "succeeded")
+                    .then_some(image),
+            )
+        },
+    );
+    // The image goes whatever happened.
+    let removed = docker(["rmi", "-f", &tag]);
+    let image = built?;
+    removed?;
+    assert_eq!(image["name"], name.as_str());
+    assert_eq!(image["tag"], tag.as_str());
+    assert_eq!(image["push"], json!([]));
+    assert_eq!(image["dockerfile"], format!("Dockerfile-{name}"));
+    assert_eq!(
+        image["buildArgs"],
+        json!(["VERSION"]),
+        "names only, never values"
+    );
+    assert_eq!(image["labels"], json!({"team": "live"}));
+    assert!(
+        image["imageId"].as_str().unwrap().starts_with("sha256:"),
+        "{image}"
+    );
+    assert!(image["size"].as_i64().unwrap() > 0, "{image}");
+    assert!(image["created"].as_str().unwrap().ends_with('Z'), "{image}");
+    assert!(
+        !image.to_string().contains("1.2.3"),
+        "a build arg's value leaked: {image}"
+    );
+
+    let listed = admin.data("{ images { name } }", json!({}))?;
+    assert!(
+        listed["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == name.as_str())
+    );
+    let (code, _) = admin.error_code(query, json!({"n": "no-such-image"}))?;
+    assert_eq!(code, "NOT_FOUND");
+    Ok(())
+}
