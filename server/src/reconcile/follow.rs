@@ -700,26 +700,6 @@ impl Reconciler {
         prepared: &Prepared,
         to: &CommitId,
     ) -> (JobStatus, String) {
-        let what = format!("{} {}", reserved.kind, reserved.subject);
-        if prepared.plan.dry_run {
-            return (
-                JobStatus::Skipped,
-                format!(
-                    "the reconcile of {} is a dry run ([dry-run] in a commit message): {what} was not done",
-                    to.short()
-                ),
-            );
-        }
-        let subject = match reserved.kind {
-            JobKind::Build => Subject::Image(reserved.subject.clone()),
-            JobKind::Deploy | JobKind::Remove => Subject::Stack(reserved.subject.clone()),
-        };
-        if let Some(skipped) = prepared.plan.skipped.iter().find(|s| s.subject == subject) {
-            return (
-                JobStatus::Skipped,
-                format!("{subject} was skipped: {}", skipped.reason),
-            );
-        }
         // The commit may have been applied by a run that started before the
         // job was queued (the push and the queueing are two steps).
         let store = self.state.store.clone();
@@ -734,29 +714,18 @@ impl Reconciler {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
-        let earlier = recent.into_iter().find(|job| {
+        let earlier = recent.iter().find(|job| {
             job.id != reserved.id
                 && job.target == self.name
                 && job.commit.as_ref() == Some(&reserved.commit)
                 && job.status.is_final()
         });
-        if let Some(job) = earlier {
-            let sentence = match &job.error {
-                Some(error) => format!("done as job {}: {error}", job.id),
-                None => format!("done as job {}", job.id),
-            };
-            return (job.status, sentence);
-        }
-        (
-            JobStatus::Skipped,
-            format!(
-                "the reconcile of {} had nothing to do for {what}: the commits since {} applied do not change it",
-                to.short(),
-                prepared
-                    .start
-                    .commit()
-                    .map_or("nothing was".to_owned(), |c| format!("{} was", c.short()))
-            ),
+        unclaimed_outcome(
+            reserved,
+            &prepared.plan,
+            prepared.start.commit(),
+            to,
+            earlier,
         )
     }
 
@@ -884,6 +853,57 @@ impl Reconciler {
         .await;
         Ok(report)
     }
+}
+
+/// How a reserved job ends when the run applying its commit (`start` to
+/// `to`, with `plan`) has no action for it: skipped with the reason (a dry
+/// run, a subject the plan skips, or nothing to do), or as the `earlier`
+/// job that did the work for the same commit before the job was queued.
+fn unclaimed_outcome(
+    reserved: &Reserved,
+    plan: &Plan,
+    start: Option<&CommitId>,
+    to: &CommitId,
+    earlier: Option<&crate::store::Job>,
+) -> (JobStatus, String) {
+    let what = format!("{} {}", reserved.kind, reserved.subject);
+    if plan.dry_run {
+        return (
+            JobStatus::Skipped,
+            format!(
+                "the reconcile of {} is a dry run ([dry-run] in a commit message): {what} was not done",
+                to.short()
+            ),
+        );
+    }
+    let subject = match reserved.kind {
+        JobKind::Build => Subject::Image(reserved.subject.clone()),
+        JobKind::Deploy | JobKind::Remove => Subject::Stack(reserved.subject.clone()),
+    };
+    if let Some(skipped) = plan.skipped.iter().find(|s| s.subject == subject) {
+        return (
+            JobStatus::Skipped,
+            format!("{subject} was skipped: {}", skipped.reason),
+        );
+    }
+    if let Some(job) = earlier {
+        let sentence = match &job.error {
+            Some(error) => format!("done as job {}: {error}", job.id),
+            None => format!("done as job {}", job.id),
+        };
+        return (job.status, sentence);
+    }
+    (
+        JobStatus::Skipped,
+        format!(
+            "the reconcile of {} had nothing to do for {what}: {}",
+            to.short(),
+            match start {
+                Some(start) => format!("the commits since {} do not change it", start.short()),
+                None => "it is already as the commit wants".to_owned(),
+            }
+        ),
+    )
 }
 
 /// The sentence a run that did not fully succeed leaves as its target's
@@ -1118,6 +1138,88 @@ mod tests {
         assert!(path.exists(), "removed while still used");
         drop(user);
         assert!(!path.exists(), "kept after its last user");
+    }
+
+    fn reserved(kind: JobKind, subject: &str) -> Reserved {
+        Reserved {
+            id: JobId(9),
+            commit: CommitId::parse(&"b".repeat(40)).expect("commit id"),
+            kind,
+            subject: subject.into(),
+            queued: SystemTime::now(),
+        }
+    }
+
+    fn empty_plan() -> Plan {
+        Plan {
+            to: "c".repeat(40),
+            scope: Scope::Changes {
+                from: "a".repeat(40),
+            },
+            dry_run: false,
+            actions: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_reserved_job_without_its_action_ends_with_the_reason() {
+        let start = CommitId::parse(&"a".repeat(40)).expect("commit id");
+        let to = CommitId::parse(&"c".repeat(40)).expect("commit id");
+        let job = reserved(JobKind::Deploy, "shop");
+
+        let (status, why) = unclaimed_outcome(&job, &empty_plan(), Some(&start), &to, None);
+        assert_eq!(status, JobStatus::Skipped);
+        assert_eq!(
+            why,
+            "the reconcile of ccccccc had nothing to do for deploy shop: the commits since aaaaaaa do not change it"
+        );
+
+        let dry = Plan {
+            dry_run: true,
+            ..empty_plan()
+        };
+        let (status, why) = unclaimed_outcome(&job, &dry, Some(&start), &to, None);
+        assert_eq!(status, JobStatus::Skipped);
+        assert!(why.contains("dry run"), "{why}");
+
+        let skipping = Plan {
+            skipped: vec![crate::reconcile::Skipped {
+                subject: Subject::Stack("shop".into()),
+                reason: "docker-compose-shop.yml has problems".into(),
+            }],
+            ..empty_plan()
+        };
+        let (status, why) = unclaimed_outcome(&job, &skipping, Some(&start), &to, None);
+        assert_eq!(status, JobStatus::Skipped);
+        assert_eq!(
+            why,
+            "stack shop was skipped: docker-compose-shop.yml has problems"
+        );
+        // An image of the same name is another subject.
+        let build = reserved(JobKind::Build, "shop");
+        let (_, why) = unclaimed_outcome(&build, &skipping, Some(&start), &to, None);
+        assert!(why.contains("nothing to do for build shop"), "{why}");
+
+        // Done by a run that began before the job was queued: its end.
+        let earlier = crate::store::Job {
+            id: JobId(7),
+            run_id: None,
+            kind: JobKind::Deploy,
+            subject: "shop".into(),
+            target: "default".into(),
+            commit: Some(job.commit.clone()),
+            reason: "docker-compose-shop.yml modified".into(),
+            status: JobStatus::Failed,
+            error: Some("task failed".into()),
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+        };
+        let (status, why) =
+            unclaimed_outcome(&job, &empty_plan(), Some(&start), &to, Some(&earlier));
+        assert_eq!(status, JobStatus::Failed);
+        assert_eq!(why, "done as job 7: task failed");
     }
 
     #[test]
