@@ -214,11 +214,9 @@ impl Watcher {
         let services = services.map_err(|e| e.to_string())?;
         let tasks = tasks.map_err(|e| e.to_string())?;
         let previous = self.channel.borrow().clone();
-        let nodes = if self.last_nodes.is_none_or(|at| at.elapsed() >= NODES_EVERY)
-            || tasks
-                .iter()
-                .any(|t| !t.node_id.is_empty() && !previous.nodes.contains_key(&t.node_id))
-        {
+        // Nodes come and go rarely: a task on a node joined since shows the
+        // node's ID until the next read of the names.
+        let nodes = if self.last_nodes.is_none_or(|at| at.elapsed() >= NODES_EVERY) {
             let nodes = engine.node_names().await.map_err(|e| e.to_string())?;
             self.last_nodes = Some(Instant::now());
             nodes
