@@ -549,3 +549,71 @@ fn sync_now_fetches_at_once_and_plan_shows_what_is_pending() -> Result<()> {
     assert_eq!(code, "NOT_FOUND");
     Ok(())
 }
+
+#[test]
+fn a_target_that_is_down_fails_its_own_run_and_holds_up_no_other() -> Result<()> {
+    require_engine();
+    let up = unique_name("up");
+    let away = unique_name("away");
+    let _guard = StackGuard::new(&up);
+    let dir = tempfile::tempdir()?;
+    let bare = bare_repo_with(dir.path(), &[("README.md", "conf repo\n")])?;
+    let author = Author::clone_of(&bare, dir.path())?;
+    // Nothing listens on the `down` target's port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = format!("[targets.down]\nhost = \"tcp://127.0.0.1:{port}\"\n");
+    let server = serve(&bare, &[("VOC_POLL_INTERVAL", "1s")], &config)?;
+    let admin = server.admin()?;
+
+    author.write_stack(&up, "one")?;
+    author.write_stack(&away, "one")?;
+    std::fs::write(
+        author.work.join(format!("stack-{away}.json")),
+        "{\"resolveImage\": \"never\", \"target\": \"down\"}\n",
+    )?;
+    let head = author.push("A stack on each target")?;
+    wait_for_marker(&server, &up, "one", Duration::from_secs(90))?;
+    let targets = wait_for("the down target's error", Duration::from_secs(30), || {
+        let data = admin.data(
+            "{ repository { targets { target lastAppliedCommit lastError } } }",
+            json!({}),
+        )?;
+        let targets = data["repository"]["targets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let settled = targets
+            .iter()
+            .any(|t| t["target"] == "down" && t["lastError"].is_string())
+            && targets
+                .iter()
+                .any(|t| t["target"] == "default" && t["lastAppliedCommit"] == head.as_str());
+        Ok(settled.then_some(targets))
+    })?;
+    let down = targets
+        .iter()
+        .find(|t| t["target"] == "down")
+        .context("the down target")?;
+    assert!(
+        down["lastError"]
+            .as_str()
+            .unwrap_or("")
+            .contains("target down cannot be reached"),
+        "{down}"
+    );
+    assert!(down["lastAppliedCommit"].is_null(), "{down}");
+    // The stack of the down target got no job, and the default target's
+    // plan does not hold it.
+    assert!(jobs_of(&admin, &away)?.is_empty());
+    let plan = admin.data(
+        "{ plan(target: \"down\") { to actions { subject } } }",
+        json!({}),
+    );
+    assert!(
+        plan.is_err(),
+        "the down target cannot be planned without its labels: {plan:?}"
+    );
+    Ok(())
+}
