@@ -38,7 +38,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use tokio::sync::Notify;
 
-use super::apply::{ApplyEvent, ApplyReport, ApplySettings, Outcome, apply};
+use super::apply::{
+    ApplyEvent, ApplyReport, ApplySettings, Outcome, apply, job_kind, subject_name,
+};
 use super::plan::{Action, ActionKind, Plan, Scope};
 use super::run::{Prepared, find_start, for_target, plan_range, read_conf_for_run};
 use crate::conf::compose_cache::{self, ComposeCache};
@@ -673,15 +675,38 @@ impl Reconciler {
             );
             Some(self.apply(&snapshot, &plan, &settings).await?)
         };
-        let claimed: BTreeSet<i64> = report
+        // What this run did, by kind and subject: an older job queued for
+        // the same stack ends as the one that ran for the newest commit.
+        let ran: HashMap<(JobKind, String), DoneAs> = report
             .iter()
-            .flat_map(|r| r.results.iter().filter_map(|result| result.job))
+            .flat_map(|r| &r.results)
+            .filter_map(|result| {
+                let (status, error) = result.outcome.job_status();
+                let key = (
+                    job_kind(&result.action.kind),
+                    subject_name(&result.action.kind).to_owned(),
+                );
+                let done = DoneAs {
+                    id: JobId(result.job?),
+                    status,
+                    error: error.map(str::to_owned),
+                };
+                Some((key, done))
+            })
             .collect();
         for reserved in &contained {
-            if !claimed.contains(&reserved.id.0) {
-                let (status, sentence) =
-                    self.unclaimed(reserved, &prepared, &snapshot.commit).await;
-                self.end_job(reserved.id, status, sentence).await;
+            let key = (reserved.kind, reserved.subject.clone());
+            match ran.get(&key) {
+                Some(done) if done.id == reserved.id => {}
+                Some(done) => {
+                    let (status, sentence) = done.outcome();
+                    self.end_job(reserved.id, status, sentence).await;
+                }
+                None => {
+                    let (status, sentence) =
+                        self.unclaimed(reserved, &prepared, &snapshot.commit).await;
+                    self.end_job(reserved.id, status, sentence).await;
+                }
             }
         }
         lock(&self.target.reserved).retain(|r| {
@@ -714,18 +739,25 @@ impl Reconciler {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
-        let earlier = recent.iter().find(|job| {
-            job.id != reserved.id
-                && job.target == self.name
-                && job.commit.as_ref() == Some(&reserved.commit)
-                && job.status.is_final()
-        });
+        let earlier = recent
+            .iter()
+            .find(|job| {
+                job.id != reserved.id
+                    && job.target == self.name
+                    && job.commit.as_ref() == Some(&reserved.commit)
+                    && job.status.is_final()
+            })
+            .map(|job| DoneAs {
+                id: job.id,
+                status: job.status,
+                error: job.error.clone(),
+            });
         unclaimed_outcome(
             reserved,
             &prepared.plan,
             prepared.start.commit(),
             to,
-            earlier,
+            earlier.as_ref(),
         )
     }
 
@@ -855,6 +887,26 @@ impl Reconciler {
     }
 }
 
+/// The job that did the work a queued job was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DoneAs {
+    id: JobId,
+    status: JobStatus,
+    error: Option<String>,
+}
+
+impl DoneAs {
+    /// The queued job's end: the same status, and a sentence pointing at
+    /// the job that ran.
+    fn outcome(&self) -> (JobStatus, String) {
+        let sentence = match &self.error {
+            Some(error) => format!("done as job {}: {error}", self.id),
+            None => format!("done as job {}", self.id),
+        };
+        (self.status, sentence)
+    }
+}
+
 /// How a reserved job ends when the run applying its commit (`start` to
 /// `to`, with `plan`) has no action for it: skipped with the reason (a dry
 /// run, a subject the plan skips, or nothing to do), or as the `earlier`
@@ -864,7 +916,7 @@ fn unclaimed_outcome(
     plan: &Plan,
     start: Option<&CommitId>,
     to: &CommitId,
-    earlier: Option<&crate::store::Job>,
+    earlier: Option<&DoneAs>,
 ) -> (JobStatus, String) {
     let what = format!("{} {}", reserved.kind, reserved.subject);
     if plan.dry_run {
@@ -886,12 +938,8 @@ fn unclaimed_outcome(
             format!("{subject} was skipped: {}", skipped.reason),
         );
     }
-    if let Some(job) = earlier {
-        let sentence = match &job.error {
-            Some(error) => format!("done as job {}: {error}", job.id),
-            None => format!("done as job {}", job.id),
-        };
-        return (job.status, sentence);
+    if let Some(done) = earlier {
+        return done.outcome();
     }
     (
         JobStatus::Skipped,
@@ -1202,19 +1250,10 @@ mod tests {
         assert!(why.contains("nothing to do for build shop"), "{why}");
 
         // Done by a run that began before the job was queued: its end.
-        let earlier = crate::store::Job {
+        let earlier = DoneAs {
             id: JobId(7),
-            run_id: None,
-            kind: JobKind::Deploy,
-            subject: "shop".into(),
-            target: "default".into(),
-            commit: Some(job.commit.clone()),
-            reason: "docker-compose-shop.yml modified".into(),
             status: JobStatus::Failed,
             error: Some("task failed".into()),
-            created_at: 0,
-            started_at: None,
-            finished_at: None,
         };
         let (status, why) =
             unclaimed_outcome(&job, &empty_plan(), Some(&start), &to, Some(&earlier));
