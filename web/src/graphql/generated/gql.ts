@@ -22,7 +22,7 @@ type Documents = {
     "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n": typeof types.JobsDocument,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n": typeof types.JobDocument,
     "\n  subscription JobEvents($id: ID) {\n    jobEvents(id: $id) {\n      jobId\n      status\n      error\n      seq\n      line\n    }\n  }\n": typeof types.JobEventsDocument,
-    "\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n": typeof types.StackDefinitionsDocument,
+    "\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      readme\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n": typeof types.StackDefinitionsDocument,
     "\n  query StackDefinition($name: String!) {\n    stackDefinition(name: $name) {\n      name\n      title\n      description\n      version\n      optionsSchema\n      defaults\n      readme\n    }\n  }\n": typeof types.StackDefinitionDocument,
     "\n  mutation PreviewStack($definition: String!, $options: JSON!, $name: String) {\n    previewStack(definition: $definition, options: $options, name: $name) {\n      valid\n      compose\n      warnings\n      problems {\n        field\n        file\n        line\n        message\n      }\n    }\n  }\n": typeof types.PreviewStackDocument,
     "\n  mutation CreateStack($input: CreateStackInput!) {\n    createStack(input: $input) {\n      ...StackChangeFields\n    }\n  }\n": typeof types.CreateStackDocument,
@@ -61,7 +61,7 @@ const documents: Documents = {
     "\n  query Jobs($first: Int!, $after: ID, $stack: String, $image: String, $status: JobStatus, $kind: JobKind) {\n    jobs(first: $first, after: $after, stack: $stack, image: $image, status: $status, kind: $kind) {\n      nodes {\n        ...JobSummary\n      }\n      endCursor\n      hasNextPage\n    }\n  }\n": types.JobsDocument,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobSummary\n      log {\n        seq\n        line\n      }\n    }\n  }\n": types.JobDocument,
     "\n  subscription JobEvents($id: ID) {\n    jobEvents(id: $id) {\n      jobId\n      status\n      error\n      seq\n      line\n    }\n  }\n": types.JobEventsDocument,
-    "\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n": types.StackDefinitionsDocument,
+    "\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      readme\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n": types.StackDefinitionsDocument,
     "\n  query StackDefinition($name: String!) {\n    stackDefinition(name: $name) {\n      name\n      title\n      description\n      version\n      optionsSchema\n      defaults\n      readme\n    }\n  }\n": types.StackDefinitionDocument,
     "\n  mutation PreviewStack($definition: String!, $options: JSON!, $name: String) {\n    previewStack(definition: $definition, options: $options, name: $name) {\n      valid\n      compose\n      warnings\n      problems {\n        field\n        file\n        line\n        message\n      }\n    }\n  }\n": types.PreviewStackDocument,
     "\n  mutation CreateStack($input: CreateStackInput!) {\n    createStack(input: $input) {\n      ...StackChangeFields\n    }\n  }\n": types.CreateStackDocument,
@@ -141,7 +141,7 @@ export function graphql(source: "\n  subscription JobEvents($id: ID) {\n    jobE
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n"): (typeof documents)["\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n"];
+export function graphql(source: "\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      readme\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n"): (typeof documents)["\n  query StackDefinitions {\n    stackDefinitions {\n      name\n      title\n      description\n      version\n      readme\n      stacks\n    }\n    targets {\n      name\n      reachable\n      swarmManager\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -7,6 +7,7 @@ export const StackDefinitionsQuery = graphql(`
       title
       description
       version
+      readme
       stacks
     }
     targets {
