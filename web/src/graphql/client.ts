@@ -19,7 +19,10 @@ setLogVerbosity('error')
 /** `onUnauthenticated` runs when any answer says the session is gone. */
 export function createVocClient(onUnauthenticated: () => void): VocClient {
   const http = new HttpLink({ uri: '/graphql', credentials: 'same-origin' })
-  const subscriptions = new SubscriptionLink(() => subscriptionsUrl(window.location))
+  const subscriptions = new SubscriptionLink(
+    () => subscriptionsUrl(window.location),
+    () => void apollo.reFetchObservableQueries(),
+  )
   const expired = onError(({ graphQLErrors, networkError, operation }) => {
     if (operation.operationName === 'Me' || operation.operationName === 'Login') return
     if (isUnauthenticated({ graphQLErrors, networkError })) onUnauthenticated()

@@ -25,7 +25,14 @@ function isCloseEvent(value: unknown): value is { code: number; reason: string }
 export class SubscriptionLink extends ApolloLink {
   private client: Client | null = null
 
-  constructor(private readonly url: () => string) {
+  /**
+   * `onReconnected` runs when the socket comes back after it was lost:
+   * events sent meanwhile are gone, so what the page shows is read again.
+   */
+  constructor(
+    private readonly url: () => string,
+    private readonly onReconnected: () => void = () => {},
+  ) {
     super()
   }
 
@@ -43,7 +50,10 @@ export class SubscriptionLink extends ApolloLink {
             if (this.client === client) liveState.value = isRetry ? 'reconnecting' : 'connecting'
           },
           connected: () => {
-            if (this.client === client) liveState.value = 'connected'
+            if (this.client !== client) return
+            const wasLost = liveState.value === 'reconnecting'
+            liveState.value = 'connected'
+            if (wasLost) this.onReconnected()
           },
           closed: () => {
             if (this.client === client) liveState.value = 'idle'
