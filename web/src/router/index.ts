@@ -78,6 +78,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'API tokens' },
   },
   {
+    path: '/users',
+    name: 'users',
+    component: () => import('@/screens/Users/UsersScreen.vue'),
+    meta: { title: 'Users' },
+  },
+  {
     path: '/:missing(.*)*',
     name: 'not-found',
     component: () => import('@/screens/NotFound/NotFoundScreen.vue'),

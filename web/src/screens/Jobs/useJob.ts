@@ -19,7 +19,7 @@ export function useJob(id: Ref<string | null>) {
   })
 
   watch(
-    () => query.result.value?.job.log,
+    () => query.result.value?.job?.log,
     (log) => {
       for (const l of log ?? []) addLine(lines.value, l)
     },
