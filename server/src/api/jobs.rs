@@ -118,10 +118,11 @@ impl Job {
     async fn log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 0)] after: i64,
+        #[graphql(default_with = "Some(0)")] after: Option<i64>,
     ) -> ApiResult<Vec<LogLine>> {
         let store = ctx.data::<AppState>()?.store.clone();
         let id = self.0.id;
+        let after = after.unwrap_or(0);
         let lines = blocking(move || store.job_log(id, after)).await?;
         Ok(lines
             .into_iter()
@@ -211,7 +212,7 @@ impl JobsQuery {
     async fn jobs(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         after: Option<ID>,
         stack: Option<String>,
         image: Option<String>,
@@ -220,6 +221,8 @@ impl JobsQuery {
     ) -> ApiResult<JobConnection> {
         require(ctx, Role::Viewer)?;
         let store = ctx.data::<AppState>()?.store.clone();
+        // An explicit null is the default.
+        let first = first.unwrap_or(20);
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(ApiError::validation(
                 format!("first must be between 1 and {MAX_PAGE}, not {first}"),
@@ -238,12 +241,13 @@ impl JobsQuery {
         })
     }
 
-    /// The job `id` (`NOT_FOUND` when there is none).
-    async fn job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Job> {
+    /// The job `id` (`null` with a `NOT_FOUND` error when there is none,
+    /// leaving the other fields of the query alone).
+    async fn job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Job>> {
         require(ctx, Role::Viewer)?;
         let store = ctx.data::<AppState>()?.store.clone();
         let id = parse_id(&id, "id")?;
-        find_job(&store, id).await
+        find_job(&store, id).await.map(Some)
     }
 }
 
@@ -261,8 +265,9 @@ impl JobsMutation {
         &self,
         ctx: &Context<'_>,
         name: String,
-        #[graphql(default = false)] force: bool,
+        #[graphql(default_with = "Some(false)")] force: Option<bool>,
     ) -> ApiResult<Job> {
+        let force = force.unwrap_or(false);
         require(ctx, Role::Operator)?;
         let state = ctx.data::<AppState>()?;
         let snapshot = current_snapshot(state)?;

@@ -179,9 +179,11 @@ impl RepositoryQuery {
     async fn plan(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "crate::conf::model::DEFAULT_TARGET.to_owned()")] target: String,
+        #[graphql(default_with = "Some(crate::conf::model::DEFAULT_TARGET.to_owned())")]
+        target: Option<String>,
     ) -> ApiResult<Plan> {
         require(ctx, Role::Viewer)?;
+        let target = target.unwrap_or_else(|| crate::conf::model::DEFAULT_TARGET.to_owned());
         let state = ctx.data::<AppState>()?;
         let engine = state
             .targets
