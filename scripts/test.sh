@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The test command: brings up the engine, the swarm and the registries
-# (scripts/engine-up.sh), then runs every test of the workspace.
+# (scripts/engine-up.sh), builds and tests the web app (scripts/web-build.sh),
+# then runs every test of the workspace.
 # Extra arguments go to the test runner: `scripts/test.sh -p voc-tests` runs
 # one package (no --workspace then), `scripts/test.sh harness_check` filters.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/engine-up.sh
+# The binary embeds web/dist: build the web app first.
+scripts/web-build.sh --test
 
 scope=(--workspace)
 for arg in "$@"; do

@@ -122,16 +122,31 @@ fn a_query_that_does_not_parse_says_where() {
 }
 
 #[test]
-fn health_and_playground_answer() {
+fn health_the_app_and_the_playground_are_served_from_the_binary() {
     let server = server();
-    let mut response = agent().get(format!("{}/healthz", server.url)).call().unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.body_mut().read_to_string().unwrap(), "ok\n");
-    let mut response = agent().get(format!("{}/graphiql", server.url)).call().unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(response
-        .body_mut()
-        .read_to_string()
-        .unwrap()
-        .contains("/graphql/ws"));
+    let get = |path: &str| {
+        let mut response = agent().get(format!("{}{path}", server.url)).call().unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(get("/healthz"), (200, "ok\n".to_owned()));
+
+    // The app, and its routes (deep links) answered with its index.html.
+    let (status, index) = get("/");
+    assert_eq!(status, 200);
+    assert!(index.contains("<div id=\"app\""), "{index}");
+    assert_eq!(get("/stacks/some-stack"), (200, index.clone()));
+    assert_eq!(get("/assets/no-such-bundle.js").0, 404);
+
+    // The playground loads only voc's own files: it works offline.
+    let (status, playground) = get("/graphiql");
+    assert_eq!(status, 200);
+    assert!(!playground.contains("http://") && !playground.contains("https://"), "{playground}");
+    let script = playground
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the playground page names its script");
+    assert!(script.starts_with("/assets/"), "{script}");
+    assert_eq!(get(script).0, 200);
 }

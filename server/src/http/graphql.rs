@@ -7,7 +7,7 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, Method};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 use super::{ClientAddr, HttpState, auth};
 use crate::api::ErrorCode;
@@ -122,34 +122,3 @@ pub async fn subscribe(
                 .serve()
         })
 }
-
-/// `GET /graphiql`: the playground, pointed at this server.
-pub async fn playground() -> impl IntoResponse {
-    Html(PLAYGROUND_HTML)
-}
-
-/// GraphiQL from its published bundle, sending the session cookie with
-/// each request. The web app replaces it with a bundled copy that works
-/// without internet access.
-const PLAYGROUND_HTML: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>voc · GraphQL playground</title>
-<style>body{margin:0;height:100vh}#graphiql{height:100vh}</style>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body>
-<div id="graphiql">Loading the playground…</div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>
-const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql/ws';
-const fetcher = GraphiQL.createFetcher({ url: '/graphql', subscriptionUrl: wsUrl });
-ReactDOM.createRoot(document.getElementById('graphiql'))
-  .render(React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true }));
-</script>
-</body>
-</html>
-"#;

@@ -6,19 +6,22 @@
 //! |---|---|
 //! | `GET, POST /graphql` | GraphQL queries and mutations |
 //! | `GET /graphql/ws` | subscriptions (graphql-transport-ws) |
-//! | `GET /graphiql` | the playground |
+//! | `GET /graphiql` | the playground (GraphiQL, bundled by the web build) |
 //! | `GET /healthz` | the process is up |
 //! | `POST /hooks/gitlab`, `/hooks/github`, `/hooks/gitea` | push webhooks (`hooks`) |
+//! | anything else | the web app's files (`ui`), `index.html` for its routes |
 
 pub mod auth;
 mod graphql;
 pub mod hooks;
+mod ui;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::api::VocSchema;
@@ -45,11 +48,13 @@ pub fn router(app: AppState, schema: VocSchema) -> Router {
     Router::new()
         .route("/graphql", get(graphql::query).post(graphql::query))
         .route("/graphql/ws", get(graphql::subscribe))
-        .route("/graphiql", get(graphql::playground))
+        .route("/graphiql", get(ui::playground))
         .route("/healthz", get(healthz))
         .route("/hooks/gitlab", post(hooks::gitlab))
         .route("/hooks/github", post(hooks::github))
         .route("/hooks/gitea", post(hooks::gitea))
+        .fallback(ui::file)
+        .layer(CompressionLayer::new())
         // The GraphQL extractor reads the body as a stream, which
         // `DefaultBodyLimit` does not bound: the layer does.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
