@@ -861,28 +861,38 @@ impl Reconciler {
         }
     }
 
+    /// Applies `plan` to this target. `apply` writes each job's status and
+    /// log lines to SQLite as they come, synchronously: it runs on a
+    /// blocking thread that drives its Docker calls itself, so that the
+    /// async workers (the API, the other loops) never wait on the store.
     async fn apply(
         &self,
-        snapshot: &ConfSnapshot,
+        snapshot: &Arc<ConfSnapshot>,
         plan: &Plan,
         settings: &ApplySettings,
     ) -> anyhow::Result<ApplyReport> {
         let engine = self.engine()?;
         let events = self.state.events.clone();
-        let report = apply(
-            &engine,
-            &self.state.store,
-            &snapshot.report.root,
-            &snapshot.report.conf,
-            plan,
-            settings,
-            &|event| {
-                if let Some(event) = job_event(&event) {
-                    events.job(event);
-                }
-            },
-        )
-        .await;
+        let store = self.state.store.clone();
+        let (snapshot, plan, settings) = (snapshot.clone(), plan.clone(), settings.clone());
+        let runtime = tokio::runtime::Handle::current();
+        let report = tokio::task::spawn_blocking(move || {
+            runtime.block_on(apply(
+                &engine,
+                &store,
+                &snapshot.report.root,
+                &snapshot.report.conf,
+                &plan,
+                &settings,
+                &|event| {
+                    if let Some(event) = job_event(&event) {
+                        events.job(event);
+                    }
+                },
+            ))
+        })
+        .await
+        .context("applying the plan")?;
         Ok(report)
     }
 }
