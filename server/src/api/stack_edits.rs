@@ -691,7 +691,7 @@ async fn files_of_stack(root: &Path, name: &str) -> ApiResult<Vec<String>> {
 /// The conf repo at `revision` (a commit id, short or full, in voc's
 /// clone): `VALIDATION` when it names no commit there.
 async fn conf_at(state: &AppState, revision: &str) -> ApiResult<ConfView> {
-    if revision.is_empty()
+    if revision.len() < 4
         || revision.len() > 40
         || !revision.chars().all(|c| c.is_ascii_hexdigit())
     {

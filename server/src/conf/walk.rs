@@ -435,6 +435,12 @@ fn read_stack<'a>(
     let mut variables = options.variables.clone();
     if let Some(settings) = &settings {
         variables.extend(settings.config.variables.clone());
+        // Secrets are decrypted only at deploy (`crate::secret`): checking
+        // the file needs a value for each, not the real one, and must not
+        // depend on voc's key.
+        for variable in settings.config.secrets.keys() {
+            variables.insert(variable.clone(), "voc-secret".to_owned());
+        }
     }
     let mut compose = None;
     let mut warnings = Vec::new();

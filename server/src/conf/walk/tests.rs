@@ -543,7 +543,7 @@ fn a_stack_with_broken_settings_is_still_loaded_with_its_valid_variables() {
     assert_eq!(
         lines(&report),
         [
-            "stack-shop.json:1: unknown field \"typo\" (the known fields are \"enabled\", \"target\", \"variables\", \"definition\", \"options\", \"dependsOn\", \"prune\", \"resolveImage\", \"withRegistryAuth\" and \"selfHeal\")"
+            "stack-shop.json:1: unknown field \"typo\" (the known fields are \"enabled\", \"target\", \"variables\", \"definition\", \"options\", \"secrets\", \"dependsOn\", \"prune\", \"resolveImage\", \"withRegistryAuth\" and \"selfHeal\")"
         ]
     );
     assert!(report.conf.invalid_stacks.contains("shop"));
@@ -570,6 +570,25 @@ fn server_variables_are_used_and_a_stack_s_own_win() {
         report.conf.stacks["shop"].images.iter().collect::<Vec<_>>(),
         ["busybox:2"]
     );
+}
+
+#[test]
+fn a_stack_s_encrypted_secrets_count_as_set_without_being_decrypted() {
+    let compose = "services:\n  db:\n    image: busybox\n    environment:\n      PASSWORD: ${VOC_SECRET_PASSWORD:?no secret}\n";
+    let repo = Repo::new(&[
+        ("docker-compose-db.yml", compose),
+        (
+            "stack-db.json",
+            r#"{"definition": "pg", "secrets": {"VOC_SECRET_PASSWORD": "not even age"}}"#,
+        ),
+    ]);
+    let report = repo.read();
+    let problems: Vec<String> = lines(&report)
+        .into_iter()
+        .filter(|line| !line.contains("definition"))
+        .collect();
+    assert_eq!(problems, Vec::<String>::new());
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
 
 #[test]
