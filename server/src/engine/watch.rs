@@ -292,10 +292,13 @@ fn to_live_task(task: &Task) -> LiveTask {
     }
 }
 
+/// Makes a default value (JSON values cannot be built in a `const`).
+type DefaultValue = fn() -> Value;
+
 /// Values the daemon writes into a spec where the sender left the field
 /// unset (Docker 20.10's defaults), by path from the spec's root; `[]`
 /// stands for every item of a list.
-const DAEMON_DEFAULTS: &[(&str, fn() -> Value)] = &[
+const DAEMON_DEFAULTS: &[(&str, DefaultValue)] = &[
     ("TaskTemplate.ContainerSpec.StopGracePeriod", || {
         Value::from(10_000_000_000u64)
     }),
@@ -541,7 +544,8 @@ mod tests {
 
     #[test]
     fn every_hand_change_compares_different() {
-        let changes: Vec<(&str, Box<dyn Fn(&mut ServiceSpec)>)> = vec![
+        type Change = Box<dyn Fn(&mut ServiceSpec)>;
+        let changes: Vec<(&str, Change)> = vec![
             (
                 "env added",
                 Box::new(|s| container(s).env.as_mut().unwrap().push("X=1".into())),
