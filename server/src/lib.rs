@@ -36,5 +36,6 @@ pub mod reconcile;
 pub mod secret;
 pub mod serve;
 pub mod store;
+pub mod timestamp;
 
 pub use voc_compose as compose;

@@ -19,7 +19,7 @@ use super::error::{ApiError, ApiResult};
 use crate::conf::model::StackEntry;
 use crate::conf::render::options::{is_secret_placeholder, secret_placeholder};
 use crate::engine::watch::{LiveService, LiveTask};
-use crate::reconcile::status::{self, LastDeploy, ServiceHealth};
+use crate::reconcile::status::{LastDeploy, ServiceHealth};
 use crate::serve::live::{LiveState, StackState};
 use crate::serve::{AppState, ConfSnapshot, TaskEvent};
 
@@ -71,7 +71,7 @@ impl From<&LastDeploy> for LastJob {
         LastJob {
             id: job.id.0,
             status: job.status.as_str().to_owned(),
-            finished_at: job.finished_at.map(status::format_rfc3339),
+            finished_at: job.finished_at.map(crate::timestamp::format_millis),
             error: job.error.clone(),
         }
     }
