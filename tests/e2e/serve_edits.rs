@@ -874,3 +874,49 @@ fn twenty_concurrent_creations_give_twenty_commits() {
         assert!(log.contains(commit.as_str()), "{commit} is on the branch");
     }
 }
+
+#[test]
+fn a_secret_encrypted_to_another_key_fails_the_stack_s_deploy_with_a_sentence_saying_so() {
+    require_engine();
+    // The stack's secret is sealed with a key that is not this server's.
+    let other = tempfile::tempdir().unwrap();
+    let foreign = voc::secret::SecretKey::load_or_create(other.path()).unwrap();
+    let name = unique_name("fkey");
+    let _guard = StackGuard::new(&name);
+    let sealed = foreign.encrypt("pw").unwrap();
+    let compose = "services:\n  app:\n    image: voc-test/busybox:latest\n    command: [\"sleep\", \"3600\"]\n    environment:\n      PASSWORD: ${VOC_SECRET_PASSWORD}\n    stop_grace_period: 1s\n";
+    let config = json!({"secrets": {"VOC_SECRET_PASSWORD": sealed}}).to_string();
+    let compose_path = format!("docker-compose-{name}.yml");
+    let config_path = format!("stack-{name}.json");
+    let mut files = sleeper_repo_files();
+    files.push((&compose_path, compose));
+    files.push((&config_path, &config));
+    let repo = EditServer::start(&files).expect("server");
+    let admin = repo.server.admin().expect("admin");
+    let error = wait_for(
+        "the stack's failed deploy",
+        Duration::from_secs(120),
+        || {
+            let jobs = admin.data(
+                "query($s: String) { jobs(stack: $s, status: FAILED) { nodes { kind error } } }",
+                json!({"s": name}),
+            )?;
+            Ok(jobs["jobs"]["nodes"][0]["error"]
+                .as_str()
+                .map(str::to_owned))
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e:#}\nserver log:\n{}", repo.server.log_text()));
+    assert!(
+        error.contains(&format!(
+            "the secret VOC_SECRET_PASSWORD of stack {name} cannot be decrypted"
+        )),
+        "{error}"
+    );
+    assert!(error.contains("was it replaced"), "{error}");
+    assert_eq!(
+        voc_tests::inspect_service(&format!("{name}_app")).unwrap(),
+        None,
+        "nothing was deployed"
+    );
+}
