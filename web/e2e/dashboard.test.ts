@@ -12,7 +12,7 @@
 // The tests run in order and share one server, one browser page and one
 // stack (each step starts from what the one before left). Every stack made
 // here is named uniquely and removed at the end, even when a test fails.
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -76,7 +76,7 @@ A busybox container running \`sleep 3600\`, replicated.
 `
 
 /** Long enough for a deploy on a loaded 2-core machine. */
-const DEPLOY_MS = 150_000
+const DEPLOY_MS = 240_000
 
 let dir: ReturnType<typeof tempDir>
 let bare: string
@@ -119,11 +119,18 @@ afterEach(async (ctx) => {
 
 afterAll(async () => {
   await browser?.close().catch(() => {})
+  // The server's log, for whoever reads a failure (e2e-results/ is ignored by git).
+  mkdirSync(failuresDir, { recursive: true })
+  if (voc) writeFileSync(join(failuresDir, 'serve.log'), voc.log())
   // Removed whatever happened, even if the dashboard's delete did not run.
   await removeStacks(made)
   await voc?.stop()
   dir?.remove()
-}, 180_000)
+}, 300_000)
+
+const started = Date.now()
+/** Where the time goes, in the output: `[+12.3 s] what`. */
+const mark = (what: string) => console.log(`[+${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`)
 
 /** The page at `path` of the server. */
 const open = (path: string) => page.goto(voc.url + path)
@@ -219,11 +226,15 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await page.screenshot({ path: join(screenshotsDir(), 'new-stack-desktop.png'), fullPage: true })
 
     made.add(stack)
+    mark('create: submit')
     await page.getByRole('button', { name: 'Create and deploy' }).click()
     // The commit, then the deploy job followed live, then the stack runs.
     await page.getByText(`Created ${stack}: committed`).waitFor()
+    mark('create: committed')
     await jobSucceeds()
+    mark('create: job succeeded')
     await page.locator('[data-settled="running"]').waitFor({ timeout: DEPLOY_MS })
+    mark('create: settled running')
 
     // In git: one commit on the branch, by the signed-in user.
     const subject = (await gitIn(bare, 'log', '-1', '--format=%H %s', 'main')).trim()
@@ -238,6 +249,7 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     const row = page.locator(`tr[data-stack="${stack}"]`)
     await row.locator('[data-status="SYNCED"]').waitFor({ timeout: DEPLOY_MS })
     await row.locator('[data-status="HEALTHY"]').waitFor({ timeout: DEPLOY_MS })
+    mark('create: synced and healthy on the overview')
     running = true
   })
 
@@ -258,10 +270,13 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await diff.locator('.add', { hasText: 'replicas: 2' }).waitFor()
     await page.screenshot({ path: join(screenshotsDir(), 'edit-stack-desktop.png'), fullPage: true })
 
+    mark('edit: submit')
     await page.getByRole('button', { name: 'Commit and deploy' }).click()
     await page.getByText(`Updated ${stack}: committed`).waitFor()
     await jobSucceeds()
+    mark('edit: job succeeded')
     await serviceRuns(2)
+    mark('edit: 2/2 running')
     expect(await greeting()).toBe('second')
     await page.locator('[data-settled="running"]').waitFor({ timeout: DEPLOY_MS })
   })
@@ -310,7 +325,10 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
   test('screenshots of the main screens, desktop and phone', async (ctx) => {
     if (!running) ctx.skip()
     const dirOut = screenshotsDir()
-    const shot = async (p: Page, name: string) => p.screenshot({ path: join(dirOut, `${name}.png`), fullPage: true })
+    const shot = async (p: Page, name: string) => {
+      await p.screenshot({ path: join(dirOut, `${name}.png`), fullPage: true })
+      mark(`screenshot ${name}`)
+    }
 
     // A token, so that the tokens screen lists one (and shows it once).
     await open('/tokens')
@@ -334,7 +352,6 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await shot(page, 'job-log-desktop')
 
     await open('/repository')
-    await page.getByText('the dashboard tests conf repo', { exact: false }).first().waitFor().catch(() => {})
     await page.locator('code', { hasText: bare }).waitFor()
     await shot(page, 'repository-desktop')
 
@@ -356,6 +373,10 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
       await p.goto(`${voc.url}/stacks/new?definition=sleeper`)
       await p.locator('[data-field="password"] input').fill('phone-secret')
       await p.locator('aside.preview .badge.tone-ok').waitFor()
+      // CodeMirror measures its lines once it is in view: scroll it there
+      // first, or a full-page shot shows the editor's gutter unmeasured.
+      await p.locator('aside.preview .cm-content').scrollIntoViewIfNeeded()
+      await p.locator('aside.preview .cm-gutterElement', { hasText: '12' }).waitFor()
       await shot(p, 'new-stack-phone')
       await p.goto(`${voc.url}/jobs`)
       await p.locator('tr[data-job]').first().waitFor()
