@@ -413,9 +413,11 @@ impl StackGuard {
     }
 
     /// Removes the stack now and waits until it is gone (what drop does),
-    /// returning an error naming whatever is left after 30 s.
+    /// returning an error naming whatever is left after 90 s. (A network
+    /// goes only after the last task's container stopped: 30 s was not
+    /// enough on a loaded 2-core machine.)
     pub fn remove(&self) -> Result<()> {
-        remove_stack(&self.name, Duration::from_secs(30))
+        remove_stack(&self.name, Duration::from_secs(90))
     }
 }
 
