@@ -58,6 +58,11 @@ pub const COMMITS_FOLDER: &str = "commits";
 /// followed branch before it is failed.
 const RESERVED_MAX_AGE: Duration = Duration::from_secs(3600);
 
+/// The longest a target waits before trying again a run that failed, when
+/// nothing changed meanwhile (the first wait is one poll interval, then it
+/// doubles).
+const RETRY_MAX_DELAY: Duration = Duration::from_secs(30 * 60);
+
 /// The handle to the follow loops. Cheap to clone; clones share the loops.
 /// A handle made with `Default` has no loops until [`Follow::start`]:
 /// until then every request fails with "not running".
@@ -201,6 +206,26 @@ struct TargetLoop {
     /// What the last run covered, to avoid repeating a run that can change
     /// nothing.
     last_run: Mutex<Option<RunKey>>,
+    /// The last run failed: when the same run may be tried again.
+    retry: Mutex<Option<Retry>>,
+    /// `syncNow` asked: the next run skips the retry delay.
+    asked: std::sync::atomic::AtomicBool,
+}
+
+/// A run that failed, and when to try it again without a new commit: a
+/// deploy that keeps failing (an image that cannot be pulled) must not
+/// make a failed job at every poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Retry {
+    key: RunKey,
+    failures: u32,
+    not_before: std::time::Instant,
+}
+
+/// How long to wait after `failures` failed runs of the same range.
+fn retry_delay(poll: Duration, failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    poll.saturating_mul(1 << doublings).min(RETRY_MAX_DELAY)
 }
 
 /// A run that ended with no failed action: same start and end, same
@@ -309,6 +334,11 @@ impl Follow {
 
     /// Asks every target's loop to fetch and reconcile soon. Returns at once.
     pub fn sync_now(&self) {
+        if let Ok(running) = self.running() {
+            for target in running.targets.values() {
+                target.asked.store(true, Ordering::SeqCst);
+            }
+        }
         self.shared.fetch.wake();
     }
 
@@ -623,6 +653,13 @@ impl Reconciler {
         if waiting.is_empty() && lock(&self.target.last_run).as_ref() == Some(&key) {
             return Ok(None);
         }
+        let asked = self.target.asked.swap(false, Ordering::SeqCst);
+        let backing_off = lock(&self.target.retry).as_ref().is_some_and(|retry| {
+            retry.key == key && std::time::Instant::now() < retry.not_before
+        });
+        if waiting.is_empty() && !asked && backing_off {
+            return Ok(None);
+        }
 
         let clone = self.state.repo.clone.clone();
         let reachable: BTreeSet<String> = self.state.targets.keys().cloned().collect();
@@ -713,6 +750,27 @@ impl Reconciler {
             !contained.iter().any(|c| c.id == r.id) && !expired.iter().any(|e| e.id == r.id)
         });
         let failed = report.as_ref().is_some_and(|r| r.counts().2 > 0);
+        {
+            let mut retry = lock(&self.target.retry);
+            *retry = failed.then(|| {
+                let failures = match retry.as_ref() {
+                    Some(last) if last.key == key => last.failures + 1,
+                    _ => 1,
+                };
+                let delay = retry_delay(self.state.config.repo.poll_interval, failures);
+                tracing::info!(
+                    target = %self.name,
+                    failures,
+                    retry_in_secs = delay.as_secs(),
+                    "the run failed; the same run is tried again later, or at once on a new commit or syncNow"
+                );
+                Retry {
+                    key: key.clone(),
+                    failures,
+                    not_before: std::time::Instant::now() + delay,
+                }
+            });
+        }
         *lock(&self.target.last_run) = (!failed).then_some(key);
         Ok(report)
     }
@@ -1182,6 +1240,15 @@ mod tests {
             job: None,
         };
         assert_eq!(job_event(&no_job), None);
+    }
+
+    #[test]
+    fn a_failing_run_is_retried_after_a_doubling_delay() {
+        let poll = Duration::from_secs(60);
+        let delays: Vec<u64> = (1..=7).map(|n| retry_delay(poll, n).as_secs()).collect();
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1800, 1800]);
+        assert_eq!(retry_delay(Duration::from_secs(1), 1), Duration::from_secs(1));
+        assert_eq!(retry_delay(poll, u32::MAX), RETRY_MAX_DELAY);
     }
 
     #[test]
