@@ -373,11 +373,14 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
       await p.goto(`${voc.url}/stacks/new?definition=sleeper`)
       await p.locator('[data-field="password"] input').fill('phone-secret')
       await p.locator('aside.preview .badge.tone-ok').waitFor()
-      // CodeMirror measures its lines once it is in view: scroll it there
-      // first, or a full-page shot shows the editor's gutter unmeasured.
-      await p.locator('aside.preview .cm-content').scrollIntoViewIfNeeded()
+      // CodeMirror measures only the lines in view (the rest get estimated
+      // heights, which a full-page shot shows as a squeezed gutter): make
+      // the window as tall as the page so that the editor is in view.
+      const height = Number(await p.evaluate('document.documentElement.scrollHeight'))
+      await p.setViewportSize({ width: PHONE.width, height: Math.min(height, 4000) })
       await p.locator('aside.preview .cm-gutterElement', { hasText: '12' }).waitFor()
       await shot(p, 'new-stack-phone')
+      await p.setViewportSize(PHONE)
       await p.goto(`${voc.url}/jobs`)
       await p.locator('tr[data-job]').first().waitFor()
       await shot(p, 'jobs-phone')
