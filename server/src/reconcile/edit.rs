@@ -208,9 +208,20 @@ pub fn commit_message(
         }
     };
     match user_message.map(str::trim).filter(|text| !text.is_empty()) {
-        Some(text) => format!("{subject}\n\n{text}\n"),
+        Some(text) => format!("{subject}\n\n{}\n", without_directives(text)),
         None => format!("{subject}\n"),
     }
+}
+
+/// The user's part of a commit message with its directives made plain
+/// text (`[skip voc]` becomes `(skip voc)`): the API answers with the job
+/// that will deploy its commit, so the message must not skip or dry-run
+/// that commit, nor ask for other stacks' deploys.
+fn without_directives(text: &str) -> String {
+    if super::directives::Directives::parse(text).is_empty() {
+        return text.to_owned();
+    }
+    text.replace('[', "(").replace(']', ")")
 }
 
 /// Lines of context around each change in [`unified_diff`].
@@ -532,5 +543,19 @@ mod tests {
         let diff = unified_diff("x\ny\n", "", "f").unwrap();
         assert_eq!(diff, "--- a/f\n+++ b/f\n@@ -1,2 +0,0 @@\n-x\n-y\n");
         assert!(unified_diff("x", "x\n", "f").is_some());
+    }
+
+    #[test]
+    fn directives_in_the_users_message_become_plain_text() {
+        let kind = StackChangeKind::Delete;
+        let message = commit_message("shop", &kind, Some("cleanup [skip voc] and [deploy-all]"));
+        assert_eq!(
+            message,
+            "voc: delete stack shop\n\ncleanup (skip voc) and (deploy-all)\n"
+        );
+        assert!(crate::reconcile::directives::Directives::parse(&message).is_empty());
+        // Brackets that are no directive stay.
+        let message = commit_message("shop", &kind, Some("[WIP] tidy"));
+        assert_eq!(message, "voc: delete stack shop\n\n[WIP] tidy\n");
     }
 }
