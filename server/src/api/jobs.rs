@@ -84,6 +84,17 @@ impl Job {
         self.0.commit.as_ref().map(|c| c.as_str())
     }
 
+    /// Its commit's message, author and date (`null` when it has no
+    /// commit or voc's clone does not have it). Read once per commit.
+    async fn commit_info(&self, ctx: &Context<'_>) -> ApiResult<Option<super::repository::Commit>> {
+        let Some(commit) = self.0.commit.as_ref() else {
+            return Ok(None);
+        };
+        let clone = ctx.data::<AppState>()?.repo.clone.clone();
+        let cache = ctx.data::<super::commit_cache::CommitCache>()?;
+        cache.get(clone, commit.as_str()).await
+    }
+
     /// Why voc does it.
     async fn reason(&self) -> &str {
         &self.0.reason

@@ -7,12 +7,14 @@
 
 pub mod auth;
 pub mod caller;
+mod commit_cache;
 mod definitions;
 pub mod error;
 mod stack_edits;
 mod images;
 pub mod jobs;
 pub mod repository;
+mod service_logs;
 mod stacks;
 mod system;
 mod targets;
@@ -55,6 +57,7 @@ pub struct Subscription(
     system::SystemSubscription,
     stacks::StacksSubscription,
     jobs::JobsSubscription,
+    service_logs::ServiceLogsSubscription,
 );
 
 /// voc's schema.
@@ -70,6 +73,7 @@ pub const MAX_COMPLEXITY: usize = 2000;
 pub fn schema(state: AppState) -> VocSchema {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .data(state)
+        .data(commit_cache::CommitCache::default())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

@@ -297,13 +297,19 @@ async fn commit_of(state: &AppState, id: CommitId) -> ApiResult<Commit> {
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(Commit {
-        short_sha: info.id.short().to_owned(),
-        sha: info.id.as_str().to_owned(),
-        message: info.message,
-        author: format!("{} <{}>", info.author_name, info.author_email),
-        date: rfc3339(info.time.saturating_mul(1000)),
-    })
+    Ok(Commit::from(info))
+}
+
+impl From<crate::git::CommitInfo> for Commit {
+    fn from(info: crate::git::CommitInfo) -> Self {
+        Commit {
+            short_sha: info.id.short().to_owned(),
+            sha: info.id.as_str().to_owned(),
+            message: info.message,
+            author: format!("{} <{}>", info.author_name, info.author_email),
+            date: rfc3339(info.time.saturating_mul(1000)),
+        }
+    }
 }
 
 fn to_i32(value: usize) -> i32 {

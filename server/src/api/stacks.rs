@@ -105,6 +105,20 @@ impl Stack {
         self.snapshot.as_ref()?.report.conf.stacks.get(&self.name)
     }
 
+    /// The most common `io.voc.commit` label of its live services.
+    fn deployed_commit_label(&self) -> Option<String> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, service, _) in self.live_services() {
+            if let Some(commit) = service.commit_label.as_deref() {
+                *counts.entry(commit).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .max_by_key(|(_, count)| *count)
+            .map(|(commit, _)| commit.to_owned())
+    }
+
     /// Each live service with its index in the live state and its health.
     fn live_services(&self) -> impl Iterator<Item = (usize, &LiveService, &ServiceHealth)> {
         self.state().into_iter().flat_map(|state| {
@@ -183,16 +197,7 @@ impl Stack {
     /// The commit voc last deployed it from (its services' `io.voc.commit`
     /// label; the most common one when they differ).
     async fn deployed_commit(&self) -> Option<String> {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, service, _) in self.live_services() {
-            if let Some(commit) = service.commit_label.as_deref() {
-                *counts.entry(commit).or_default() += 1;
-            }
-        }
-        counts
-            .into_iter()
-            .max_by_key(|(_, count)| *count)
-            .map(|(commit, _)| commit.to_owned())
+        self.deployed_commit_label()
     }
 
     /// The commit git is at (`null` when git does not have the stack).
@@ -228,6 +233,59 @@ impl Stack {
     /// Its Compose file in the conf repo.
     async fn compose_file(&self) -> Option<&str> {
         self.entry().map(|entry| entry.compose_file.as_str())
+    }
+
+    /// The text of its Compose file at the commit git is at (`desiredCommit`);
+    /// `null` when git does not have the stack. Read from disk when asked.
+    async fn compose_text(&self) -> ApiResult<Option<String>> {
+        let (Some(entry), Some(snapshot)) = (self.entry(), self.snapshot.as_ref()) else {
+            return Ok(None);
+        };
+        let path = snapshot.report.root.join(&entry.compose_file);
+        // The snapshot keeps its folder on disk while it lives.
+        let snapshot = snapshot.clone();
+        let shown = entry.compose_file.clone();
+        let text = tokio::task::spawn_blocking(move || {
+            let text = std::fs::read(&path);
+            drop(snapshot);
+            text
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| {
+            ApiError::internal(format!(
+                "voc could not read the Compose file {shown} of the commit it follows: {error}"
+            ))
+        })?;
+        Ok(Some(String::from_utf8_lossy(&text).into_owned()))
+    }
+
+    /// The text of its Compose file at the commit voc last deployed it from
+    /// (`deployedCommit`), read from voc's clone at the path git has now;
+    /// `null` when either is unknown or the file was not there then.
+    async fn deployed_compose_text(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let Some(entry) = self.entry() else {
+            return Ok(None);
+        };
+        let Some(commit) = self.deployed_commit_label() else {
+            return Ok(None);
+        };
+        let Ok(commit) = crate::git::CommitId::parse(&commit) else {
+            return Ok(None);
+        };
+        let clone = ctx.data::<AppState>()?.repo.clone.clone();
+        let path = entry.compose_file.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            crate::git::GitRepo::open(&clone)?.read_file(&commit, &path)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        match read {
+            Ok(bytes) => Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned())),
+            // A commit voc's clone does not have (deployed by another voc).
+            Err(crate::git::error::Error::CommitNotFound { .. }) => Ok(None),
+            Err(error) => Err(ApiError::internal(error).into()),
+        }
     }
 
     /// The stacks it waits for.

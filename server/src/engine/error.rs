@@ -182,6 +182,22 @@ pub enum Error {
         pending: Vec<String>,
     },
 
+    /// There is no service of that name.
+    #[error("there is no service `{service}` on this engine")]
+    ServiceNotFound {
+        /// The service's swarm name.
+        service: String,
+    },
+
+    /// The engine did not answer in time.
+    #[error("the docker engine did not answer in {}s while {step}; it may be down or unreachable", waited.as_secs())]
+    EngineTimeout {
+        /// What voc was doing (`finding service `shop_web``).
+        step: String,
+        /// How long voc waited.
+        waited: Duration,
+    },
+
     /// `stack ps` found no task (same text as the docker CLI).
     #[error("nothing found in stack: {stack}")]
     NothingFound {

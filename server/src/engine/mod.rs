@@ -15,6 +15,7 @@
 //!   [`Engine::stack_tasks`] read stacks ([`stack`]).
 //! - [`watch`] reads every stack's services and tasks in a constant
 //!   number of calls, for `voc serve`'s live state.
+//! - [`Engine::service_logs`] follows a service's logs ([`logs`]).
 //! - [`Engine::build_image`] and [`Engine::push_image`] build images
 //!   (classic builder, `.dockerignore` rules from [`dockerignore`]) and push
 //!   them ([`image`]).
@@ -40,6 +41,7 @@ pub mod dockerignore;
 pub mod error;
 pub mod file_object;
 pub mod image;
+pub mod logs;
 pub mod network;
 pub mod reference;
 pub mod registry_auth;
