@@ -17,7 +17,6 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import {
-  DESKTOP,
   PHONE,
   bareRepoWith,
   docker,
@@ -348,7 +347,14 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     const firstJob = await page.locator('tr[data-job]').last().getAttribute('data-job')
     await open(`/jobs/${firstJob}`)
     await page.locator(`[data-job="${firstJob}"][data-status="SUCCEEDED"]`).waitFor()
-    await page.locator('.log, pre, [aria-label^="Log of job"]').first().waitFor()
+    await page.locator('[aria-label^="Log of job"]', { hasText: 'converged' }).first().waitFor()
+    // What the API says of the stack's last deploy time (logged for the report on the overview's times).
+    console.log(
+      'stack.lastDeploy from the API:',
+      await page.evaluate(
+        `fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ stack(name: "${stack}") { lastDeploy { status finishedAt } } }' }) }).then((r) => r.text())`,
+      ),
+    )
     await shot(page, 'job-log-desktop')
 
     await open('/repository')
@@ -386,6 +392,7 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
       await shot(p, 'jobs-phone')
       await p.goto(`${voc.url}/jobs/${firstJob}`)
       await p.locator(`[data-job="${firstJob}"][data-status="SUCCEEDED"]`).waitFor()
+      await p.locator('[aria-label^="Log of job"]', { hasText: 'converged' }).first().waitFor()
       await shot(p, 'job-log-phone')
       await p.goto(`${voc.url}/repository`)
       await p.locator('code', { hasText: bare }).waitFor()
@@ -396,7 +403,6 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     } finally {
       await phone.close()
     }
-    void DESKTOP
   })
 
   test('a delete confirmed by typing the name removes the stack', async (ctx) => {
