@@ -39,3 +39,22 @@ it('shows a task that just failed beside its replacement, and older history on d
   await wrapper.get('button').trigger('click')
   expect(rows().map((r) => r[0])).toEqual(['new', 'killed', 'old'])
 })
+
+it('offers a Logs panel only when it knows the stack', () => {
+  const service = {
+    name: 'talker',
+    fullName: 'shop_talker',
+    image: 'busybox',
+    mode: 'replicated',
+    replicas: 1,
+    runningTasks: 1,
+    updateState: null,
+    tasks: [task('t1', 'running', 'running', now)],
+  }
+  const stubs = { RouterLink: RouterLinkStub }
+  const withStack = mount(ServiceCard, { props: { service, stack: 'shop', target: 'default' }, global: { stubs } })
+  const toggle = withStack.findAll('button').find((b) => b.text() === 'Logs')
+  expect(toggle?.attributes('aria-expanded')).toBe('false')
+  const without = mount(ServiceCard, { props: { service }, global: { stubs } })
+  expect(without.findAll('button').some((b) => b.text() === 'Logs')).toBe(false)
+})

@@ -33,11 +33,39 @@ export const StackDetailQuery = graphql(`
   }
 `)
 
+export const StackComposeQuery = graphql(`
+  query StackCompose($name: String!, $target: String) {
+    stack(name: $name, target: $target) {
+      name
+      target
+      composeFile
+      desiredCommit
+      composeText
+    }
+  }
+`)
+
+export const ServiceLogsSubscription = graphql(`
+  subscription ServiceLogs($stack: String!, $service: String!, $target: String, $tail: Int) {
+    serviceLogs(stack: $stack, service: $service, target: $target, tail: $tail) {
+      at
+      line
+      stream
+      taskId
+    }
+  }
+`)
+
 export const StackJobsQuery = graphql(`
   query StackJobs($stack: String!) {
     jobs(first: 25, stack: $stack) {
       nodes {
         ...JobSummary
+        commitInfo {
+          sha
+          author
+          message
+        }
       }
       hasNextPage
     }
