@@ -173,3 +173,46 @@ fn logs_of_an_unknown_service_or_target_are_not_found() -> Result<()> {
     );
     Ok(())
 }
+
+/// A port nothing listens on.
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+#[test]
+fn logs_on_a_target_that_is_down_fail_with_a_sentence_naming_it() -> Result<()> {
+    require_engine();
+    let server = VocServer::start(ServerOptions {
+        config: format!(
+            "[targets.down]\nhost = \"tcp://127.0.0.1:{}\"\n",
+            free_port()?
+        ),
+        ..ServerOptions::default()
+    })?;
+    let admin = server.admin()?;
+    let query = "subscription($t: String) { serviceLogs(stack: \"shop\", service: \"web\", target: $t) { line } }";
+
+    let mut logs = admin.subscribe(query, json!({"t": "down"}))?;
+    let error = match logs.next(Duration::from_secs(30)) {
+        Ok(event) => bail!("expected an error, got {event}"),
+        Err(error) => format!("{error:#}"),
+    };
+    assert!(
+        error.contains("voc could not read the logs of shop_web on target down"),
+        "{error}"
+    );
+
+    // With two targets and a stack git does not have, voc asks which one.
+    let mut logs = admin.subscribe(query, json!({"t": null}))?;
+    let error = match logs.next(Duration::from_secs(30)) {
+        Ok(event) => bail!("expected an error, got {event}"),
+        Err(error) => format!("{error:#}"),
+    };
+    assert!(
+        error.contains("VALIDATION") && error.contains("say which one"),
+        "{error}"
+    );
+    Ok(())
+}

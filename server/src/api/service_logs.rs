@@ -58,23 +58,36 @@ impl From<ServiceLogLine> for ServiceLogLineView {
     }
 }
 
-/// The target `target` names, or the only one there is.
-fn target_name(state: &AppState, target: Option<String>) -> ApiResult<String> {
-    match target {
-        Some(name) if state.targets.contains_key(&name) => Ok(name),
-        Some(name) => Err(ApiError::not_found(format!("there is no target named {name}")).into()),
-        None => {
-            let mut names = state.targets.keys();
-            match (names.next(), names.next()) {
-                (Some(only), None) => Ok(only.clone()),
-                (None, _) => Err(ApiError::not_found("voc has no target").into()),
-                (Some(_), Some(_)) => Err(ApiError::new(
-                    ErrorCode::Validation,
-                    "voc has several targets: say which one with `target`",
-                )
-                .into()),
-            }
-        }
+/// The target `target` names; without one, the target git puts stack
+/// `stack` on, or else the only target there is.
+fn target_name(state: &AppState, stack: &str, target: Option<String>) -> ApiResult<String> {
+    if let Some(name) = target {
+        return if state.targets.contains_key(&name) {
+            Ok(name)
+        } else {
+            Err(ApiError::not_found(format!("there is no target named {name}")).into())
+        };
+    }
+    let in_git = state.conf.borrow().as_ref().and_then(|snapshot| {
+        snapshot
+            .report
+            .conf
+            .stacks
+            .get(stack)
+            .map(|e| e.config.target.clone())
+    });
+    if let Some(name) = in_git.filter(|name| state.targets.contains_key(name)) {
+        return Ok(name);
+    }
+    let mut names = state.targets.keys();
+    match (names.next(), names.next()) {
+        (Some(only), None) => Ok(only.clone()),
+        (None, _) => Err(ApiError::not_found("voc has no target").into()),
+        (Some(_), Some(_)) => Err(ApiError::new(
+            ErrorCode::Validation,
+            format!("git does not have stack {stack} and voc has several targets: say which one with `target`"),
+        )
+        .into()),
     }
 }
 
@@ -85,7 +98,8 @@ pub struct ServiceLogsSubscription;
 #[Subscription]
 impl ServiceLogsSubscription {
     /// The log of service `service` of stack `stack` (the swarm service
-    /// `<stack>_<service>`) on `target` (needed only when voc has several):
+    /// `<stack>_<service>`) on `target` (by default the one git puts the
+    /// stack on, or the only one):
     /// its last `tail` lines (at most 5000), then each new line, until the
     /// service is removed. NOT_FOUND for an unknown service or target.
     async fn service_logs(
@@ -99,7 +113,7 @@ impl ServiceLogsSubscription {
     {
         require(ctx, Role::Viewer)?;
         let state = ctx.data::<AppState>()?;
-        let target = target_name(state, target)?;
+        let target = target_name(state, &stack, target)?;
         let Some(engine) = state.targets.get(&target).map(|t| t.engine.clone()) else {
             return Err(ApiError::not_found(format!("there is no target named {target}")).into());
         };
