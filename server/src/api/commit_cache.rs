@@ -74,3 +74,40 @@ async fn read(clone: PathBuf, id: CommitId) -> ApiResult<Option<Commit>> {
         .into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::{Author, init_bare_with_files};
+
+    #[tokio::test]
+    async fn a_commit_is_read_once_and_an_unknown_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("conf.git");
+        let author = Author {
+            name: "Ada Lovelace".to_owned(),
+            email: "ada@example.org".to_owned(),
+        };
+        let files = [("a.txt".to_owned(), b"a".to_vec())];
+        let id = init_bare_with_files(&repo, "main", &files, &author, "first\n").unwrap();
+        let cache = CommitCache::default();
+
+        let commit = cache.get(repo.clone(), id.as_str()).await.unwrap().unwrap();
+        assert_eq!(commit.author, "Ada Lovelace <ada@example.org>");
+        assert_eq!(commit.sha, id.as_str());
+        assert_eq!(commit.short_sha, &id.as_str()[..7]);
+
+        // Cached: answered without the repository.
+        std::fs::remove_dir_all(&repo).unwrap();
+        let again = cache.get(repo.clone(), id.as_str()).await.unwrap().unwrap();
+        assert_eq!(again.message, commit.message);
+
+        // Neither a missing commit nor a malformed SHA is kept.
+        let files = [("b.txt".to_owned(), b"b".to_vec())];
+        init_bare_with_files(&repo, "main", &files, &author, "second\n").unwrap();
+        let missing = "0123456789abcdef0123456789abcdef01234567";
+        assert!(cache.get(repo.clone(), missing).await.unwrap().is_none());
+        assert!(!cache.slots.lock().unwrap().contains_key(missing));
+        assert!(cache.get(repo, "not a sha").await.unwrap().is_none());
+    }
+}
