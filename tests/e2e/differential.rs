@@ -324,6 +324,33 @@ fn deploy_with_voc(spec: &StackSpec) -> Result<()> {
             ..Default::default()
         };
         engine.deploy_stack(spec, &options, &|_| {}).await?;
+        // What the live state compares to find hand changes must see none
+        // right after voc's own deploy, for every field of the corpus: a
+        // false drift would show the stack out of sync, and redeploy a
+        // `selfHeal` stack at every drift check.
+        let live = engine.read_stack_services().await?;
+        for service in &spec.services {
+            let have = live
+                .iter()
+                .find(|s| s.name == service.name)
+                .ok_or_else(|| anyhow::anyhow!("service {} is not live", service.name))?;
+            let want = voc::engine::watch::comparable_hash(&service.spec);
+            if have.comparable_hash != want {
+                let inspected = docker_json(["service", "inspect", &service.name])?;
+                let live_spec: bollard::models::ServiceSpec =
+                    serde_json::from_value(inspected[0]["Spec"].clone())?;
+                anyhow::bail!(
+                    "service {} would show as changed by hand right after voc deployed it: \
+                     the live spec differs from the deployed one at {:?}",
+                    service.name,
+                    json_differences(
+                        &voc::engine::watch::comparable_form(&live_spec),
+                        &voc::engine::watch::comparable_form(&service.spec),
+                        "",
+                    )
+                );
+            }
+        }
         anyhow::Ok(())
     })
 }
@@ -881,4 +908,24 @@ fn stack_names_are_replaced_in_keys_and_values() {
         v,
         serde_json::json!({"<stack>_web": {"Name": "<stack>_web", "Labels": {"k": "<stack>"}}})
     );
+}
+
+/// Where two JSON values differ: `path: live vs deployed`.
+fn json_differences(live: &Value, deployed: &Value, path: &str) -> Vec<String> {
+    match (live, deployed) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter()
+                .flat_map(|key| {
+                    json_differences(
+                        a.get(key).unwrap_or(&Value::Null),
+                        b.get(key).unwrap_or(&Value::Null),
+                        &format!("{path}.{key}"),
+                    )
+                })
+                .collect()
+        }
+        _ if live == deployed => Vec::new(),
+        _ => vec![format!("{path}: {live} vs {deployed}")],
+    }
 }

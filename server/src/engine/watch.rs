@@ -320,6 +320,8 @@ const DAEMON_DEFAULTS: &[(&str, DefaultValue)] = &[
     ("RollbackConfig.FailureAction", || Value::from("pause")),
     ("RollbackConfig.Monitor", || Value::from(5_000_000_000u64)),
     ("RollbackConfig.Order", || Value::from("stop-first")),
+    ("Mode.ReplicatedJob.MaxConcurrent", || Value::from(1)),
+    ("Mode.ReplicatedJob.TotalCompletions", || Value::from(1)),
     ("EndpointSpec.Mode", || Value::from("vip")),
     ("EndpointSpec.Ports.[].Protocol", || Value::from("tcp")),
     ("EndpointSpec.Ports.[].PublishMode", || {
@@ -328,14 +330,25 @@ const DAEMON_DEFAULTS: &[(&str, DefaultValue)] = &[
 ];
 
 /// What voc or the daemon fills in at deploy time and the Compose file
-/// does not decide, by path: network, secret and config IDs (the spec
-/// names them; the daemon answers with IDs), `ForceUpdate` (`docker
-/// service update --force` restarts without changing anything), and the
-/// platforms voc adds when it pins an image.
+/// does not decide, or what cannot be read back, by path: network, secret
+/// and config IDs (the spec names them; the daemon answers with IDs, also
+/// for a credential spec's config), `ForceUpdate` (`docker service update
+/// --force` restarts without changing anything), the platforms voc adds
+/// when it pins an image, a mount's `Consistency` (the daemon drops it on
+/// Linux), and the health check: the daemon answers it as `Healthcheck`,
+/// which bollard's `HealthCheck` field does not read, so a live spec never
+/// has one (a hand change to a health check is not seen).
+///
+/// `tests/e2e/differential.rs` deploys every corpus file and checks that
+/// its live spec compares equal to the deployed one: a field missing here
+/// shows there.
 const FILLED_IN: &[&str] = &[
     "TaskTemplate.Networks.[].Target",
     "TaskTemplate.ContainerSpec.Secrets.[].SecretID",
     "TaskTemplate.ContainerSpec.Configs.[].ConfigID",
+    "TaskTemplate.ContainerSpec.Privileges.CredentialSpec.Config",
+    "TaskTemplate.ContainerSpec.Mounts.[].Consistency",
+    "TaskTemplate.ContainerSpec.HealthCheck",
     "TaskTemplate.ForceUpdate",
     "TaskTemplate.Placement.Platforms",
 ];
@@ -350,6 +363,13 @@ const FILLED_IN: &[&str] = &[
 /// `0`, `false`, `{}`, `[]`) dropped. A hand change that sets a field back
 /// to the daemon's default is not seen; every other one is.
 pub fn comparable_hash(spec: &ServiceSpec) -> String {
+    let spec: ServiceSpec = serde_json::from_value(comparable_form(spec)).unwrap_or_default();
+    spec_hash(&spec)
+}
+
+/// The form [`comparable_hash`] hashes, as JSON: to show where two specs
+/// differ.
+pub fn comparable_form(spec: &ServiceSpec) -> Value {
     let mut spec = spec.clone();
     if let Some(labels) = spec.labels.as_mut() {
         labels.retain(|key, _| !key.starts_with("io.voc."));
@@ -386,8 +406,7 @@ pub fn comparable_hash(spec: &ServiceSpec) -> String {
             serde_json::json!({"Replicated": {"Replicas": replicas}}),
         );
     }
-    let spec: ServiceSpec = serde_json::from_value(value).unwrap_or_default();
-    spec_hash(&spec)
+    value
 }
 
 fn split(path: &str) -> Vec<&str> {
