@@ -85,6 +85,8 @@ let context: BrowserContext
 let page: Page
 /** Every stack a test made, removed in afterAll. */
 const made = new Set<string>()
+/** Uncaught errors of the dashboard's JavaScript, seen by the browser. */
+const pageErrors: string[] = []
 
 const stack = uniqueName('e2e')
 const service = `${stack}_app`
@@ -106,6 +108,7 @@ beforeAll(async () => {
   browser = await launchBrowser()
   context = await newContext(browser)
   page = await context.newPage()
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`))
 }, 120_000)
 
 afterEach(async (ctx) => {
@@ -130,6 +133,23 @@ afterAll(async () => {
 const started = Date.now()
 /** Where the time goes, in the output: `[+12.3 s] what`. */
 const mark = (what: string) => console.log(`[+${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`)
+
+/**
+ * Saves the whole page as docs/screenshots/<name>.png. CodeMirror measures
+ * only the lines in view (the rest get estimated heights, which a
+ * full-page shot shows as a squeezed gutter), so the window is first made
+ * as tall as the page, and put back after.
+ */
+async function shot(p: Page, name: string): Promise<void> {
+  const size = p.viewportSize() ?? { width: 1280, height: 860 }
+  const height = Number(await p.evaluate('document.documentElement.scrollHeight'))
+  await p.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 6000) })
+  // Two frames: the editors measure themselves in the next one.
+  await p.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
+  await p.screenshot({ path: join(screenshotsDir(), `${name}.png`), fullPage: true })
+  await p.setViewportSize(size)
+  mark(`screenshot ${name}`)
+}
 
 /** The page at `path` of the server. */
 const open = (path: string) => page.goto(voc.url + path)
@@ -222,7 +242,7 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     const preview = page.locator('aside.preview')
     await page.locator('aside.preview .badge.tone-ok').waitFor()
     await preview.getByText('GREETING: "first"').waitFor()
-    await page.screenshot({ path: join(screenshotsDir(), 'new-stack-desktop.png'), fullPage: true })
+    await shot(page, 'new-stack-desktop')
 
     made.add(stack)
     mark('create: submit')
@@ -267,7 +287,7 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await diff.locator('.add', { hasText: 'GREETING: "second"' }).waitFor()
     await diff.locator('.del', { hasText: 'GREETING: "first"' }).waitFor()
     await diff.locator('.add', { hasText: 'replicas: 2' }).waitFor()
-    await page.screenshot({ path: join(screenshotsDir(), 'edit-stack-desktop.png'), fullPage: true })
+    await shot(page, 'edit-stack-desktop')
 
     mark('edit: submit')
     await page.getByRole('button', { name: 'Commit and deploy' }).click()
@@ -318,16 +338,13 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     expect(await page.evaluate('window.__e2eNoReload === true')).toBe(true)
     // The failed task says why.
     expect(await card.locator(`tr[data-task="${taskId}"]`).innerText()).toMatch(/exit|137|fail/i)
-    await page.screenshot({ path: join(screenshotsDir(), 'stack-desktop.png'), fullPage: true })
+    await page.locator('.cm-editor').first().waitFor()
+    await shot(page, 'stack-desktop')
   })
 
   test('screenshots of the main screens, desktop and phone', async (ctx) => {
     if (!running) ctx.skip()
-    const dirOut = screenshotsDir()
-    const shot = async (p: Page, name: string) => {
-      await p.screenshot({ path: join(dirOut, `${name}.png`), fullPage: true })
-      mark(`screenshot ${name}`)
-    }
+
 
     // A token, so that the tokens screen lists one (and shows it once).
     await open('/tokens')
@@ -375,18 +392,12 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
       await shot(p, 'overview-phone')
       await p.goto(`${voc.url}/stacks/${stack}`)
       await p.locator('[data-service="app"] tr[data-task][data-state="running"]').first().waitFor()
+      await p.locator('.cm-editor').first().waitFor()
       await shot(p, 'stack-phone')
       await p.goto(`${voc.url}/stacks/new?definition=sleeper`)
       await p.locator('[data-field="password"] input').fill('phone-secret')
       await p.locator('aside.preview .badge.tone-ok').waitFor()
-      // CodeMirror measures only the lines in view (the rest get estimated
-      // heights, which a full-page shot shows as a squeezed gutter): make
-      // the window as tall as the page so that the editor is in view.
-      const height = Number(await p.evaluate('document.documentElement.scrollHeight'))
-      await p.setViewportSize({ width: PHONE.width, height: Math.min(height, 4000) })
-      await p.locator('aside.preview .cm-gutterElement', { hasText: '12' }).waitFor()
       await shot(p, 'new-stack-phone')
-      await p.setViewportSize(PHONE)
       await p.goto(`${voc.url}/jobs`)
       await p.locator('tr[data-job]').first().waitFor()
       await shot(p, 'jobs-phone')
@@ -419,6 +430,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await page.getByText(`Deleted: committed`).waitFor()
     await jobSucceeds()
 
+    // The page says so (the stack's query now answers "not found").
+    await page.locator('[data-deleted]').waitFor({ timeout: DEPLOY_MS })
     // Gone from git and from the swarm, and from the overview.
     const tree = await gitIn(bare, 'ls-tree', '-r', '--name-only', 'main')
     expect(tree).not.toContain(stack)
@@ -427,5 +440,9 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await page.getByRole('heading', { name: 'Stacks', level: 1 }).waitFor()
     await page.locator(`tr[data-stack="${stack}"]`).waitFor({ state: 'detached' })
     made.delete(stack)
+  })
+
+  test('the dashboard threw no uncaught error on the way', () => {
+    expect(pageErrors).toEqual([])
   })
 })

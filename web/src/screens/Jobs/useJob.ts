@@ -1,6 +1,7 @@
 // One job, followed live: its record from the `job` query, then its
 // status changes and log lines from `jobEvents`, which starts with what the
 // store has (repeats are dropped by their seq).
+import { quiet } from '@/graphql/quiet'
 import { useQuery, useSubscription } from '@vue/apollo-composable'
 import { computed, ref, watch, type Ref } from 'vue'
 import type { JobStatus } from '@/graphql/generated/graphql'
@@ -34,7 +35,7 @@ export function useJob(id: Ref<string | null>) {
       const wasDone = liveStatus.value !== null && isFinished(liveStatus.value.status)
       liveStatus.value = { status: event.status, error: event.error ?? null }
       // Times and the final error come with the record.
-      if (isFinished(event.status) && !wasDone) void query.refetch()
+      if (isFinished(event.status) && !wasDone) quiet(query.refetch())
     }
   })
 
