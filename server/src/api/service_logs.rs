@@ -15,6 +15,7 @@ use crate::serve::AppState;
 
 /// Where a line of a service's log was written.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "LogStream")]
 pub enum LogStreamKind {
     /// Standard output.
     Stdout,
@@ -36,6 +37,7 @@ impl From<LogStream> for LogStreamKind {
 
 /// One line of a service's log.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "ServiceLogLine")]
 pub struct ServiceLogLineView {
     /// When it was written (RFC 3339), when Docker said.
     pub at: Option<String>,

@@ -64,7 +64,7 @@ export type JobStatus =
   | 'SUCCEEDED';
 
 /** Where a line of a service's log was written. */
-export type LogStreamKind =
+export type LogStream =
   /** Standard error. */
   | 'STDERR'
   /** Standard output. */
@@ -266,7 +266,7 @@ export type ServiceLogsSubscriptionVariables = Exact<{
 }>;
 
 
-export type ServiceLogsSubscription = { serviceLogs: { at: string | null, line: string, stream: LogStreamKind, taskId: string | null } };
+export type ServiceLogsSubscription = { serviceLogs: { at: string | null, line: string, stream: LogStream, taskId: string | null } };
 
 export type StackJobsQueryVariables = Exact<{
   stack: string;
