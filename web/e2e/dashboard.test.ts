@@ -55,7 +55,7 @@ const SLEEPER_DEFINITION = {
 const SLEEPER_TEMPLATE = `services:
   app:
     image: voc-test/busybox:latest
-    command: ["sleep", "3600"]
+    command: ["sh", "-c", "echo started by the dashboard tests; exec sleep 3600"]
     environment:
       GREETING: {{ options.greeting }}
       PASSWORD: {{ options.password }}
@@ -65,7 +65,7 @@ const SLEEPER_TEMPLATE = `services:
 `
 const SLEEPER_README = `# Sleeper
 
-A busybox container running \`sleep 3600\`, replicated.
+A busybox container that says it started, then runs \`sleep 3600\`, replicated.
 
 | option | meaning |
 |---|---|
@@ -340,6 +340,23 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     expect(await card.locator(`tr[data-task="${taskId}"]`).innerText()).toMatch(/exit|137|fail/i)
     await page.locator('.cm-editor').first().waitFor()
     await shot(page, 'stack-desktop')
+  })
+
+  test("a service's logs stream on the stack page, a forced redeploy's new task included", async (ctx) => {
+    if (!running) ctx.skip()
+    await open(`/stacks/${stack}`)
+    const card = page.locator('[data-service="app"]')
+    await card.getByRole('button', { name: 'Logs' }).click()
+    const logs = page.locator('[data-logs="app"]')
+    const said = logs.getByText('started by the dashboard tests')
+    await said.first().waitFor()
+    const before = await said.count()
+
+    // Force redeploy: every task is replaced, and the new one's line arrives
+    // in the open panel.
+    await page.getByRole('button', { name: 'Force redeploy' }).click()
+    await jobSucceeds()
+    await waitFor("the new task's line in the open logs", DEPLOY_MS, async () => (await said.count()) > before)
   })
 
   test('screenshots of the main screens, desktop and phone', async (ctx) => {
