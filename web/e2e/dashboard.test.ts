@@ -6,8 +6,9 @@
 // shown at its field; a stack created from a definition through the form,
 // followed until it runs; an option changed (the diff shown, then the
 // service changes); a roll back from the stack's history; a task killed by
-// hand shown failed and then replaced, live; the main screens saved as
-// screenshots, desktop and phone; a delete confirmed by typing the name.
+// hand shown failed and then replaced, live; a service's logs streaming;
+// the main screens saved as screenshots, desktop and phone; a delete
+// confirmed by typing the name; no uncaught error in the page throughout.
 //
 // The tests run in order and share one server, one browser page and one
 // stack (each step starts from what the one before left). Every stack made
