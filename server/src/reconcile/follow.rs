@@ -357,7 +357,7 @@ impl Follow {
         let mut ids = Vec::with_capacity(jobs.len());
         for job in jobs {
             let reason = format!(
-                "commit {} pushed by the API; waiting for the reconcile that applies it",
+                "commit {} pushed through the API",
                 commit.short()
             );
             let id = self.create_job(running, job, Some(commit.clone()), reason)?;
