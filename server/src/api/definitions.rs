@@ -101,18 +101,7 @@ pub(crate) fn find_definition<'a>(
     }
     if conf.report.conf.invalid_definitions.contains(name) {
         let subject = crate::conf::Subject::Definition(name.to_owned());
-        let problems = conf
-            .report
-            .problems
-            .iter()
-            .filter(|problem| problem.subject.as_ref() == Some(&subject))
-            .map(|problem| FieldProblem {
-                field: None,
-                file: Some(problem.file.clone()),
-                line: problem.line,
-                message: problem.message.clone(),
-            })
-            .collect();
+        let problems = FieldProblem::of_subject(&conf.report, &subject);
         return Err(ApiError::validation(
             format!(
                 "definition {name} cannot be used until its problems are fixed in the conf repo"

@@ -118,5 +118,26 @@ impl From<ApiError> for Error {
     }
 }
 
+impl FieldProblem {
+    /// The problems the conf repo has with `subject` (a stack, image or
+    /// definition whose files do not validate), each with its file and line.
+    pub fn of_subject(
+        report: &crate::conf::model::ConfReport,
+        subject: &crate::conf::Subject,
+    ) -> Vec<FieldProblem> {
+        report
+            .problems
+            .iter()
+            .filter(|problem| problem.subject.as_ref() == Some(subject))
+            .map(|problem| FieldProblem {
+                field: None,
+                file: Some(problem.file.clone()),
+                line: problem.line,
+                message: problem.message.clone(),
+            })
+            .collect()
+    }
+}
+
 /// The result of a resolver.
 pub type ApiResult<T> = Result<T, Error>;

@@ -581,18 +581,7 @@ fn find_stack<'a>(conf: &'a ConfView, name: &str) -> ApiResult<&'a StackEntry> {
     }
     if conf.report.conf.invalid_stacks.contains(name) {
         let subject = crate::conf::Subject::Stack(name.to_owned());
-        let problems = conf
-            .report
-            .problems
-            .iter()
-            .filter(|problem| problem.subject.as_ref() == Some(&subject))
-            .map(|problem| FieldProblem {
-                field: None,
-                file: Some(problem.file.clone()),
-                line: problem.line,
-                message: problem.message.clone(),
-            })
-            .collect();
+        let problems = FieldProblem::of_subject(&conf.report, &subject);
         return Err(ApiError::validation(
             format!("stack {name} has problems in the conf repo: fix them in git first"),
             problems,
