@@ -36,8 +36,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail};
 
 mod conf_repo;
-pub mod server;
 mod git_daemon;
+pub mod server;
 
 pub use conf_repo::{CiCheckout, ConfRepo, git, init_bare};
 pub use git_daemon::GitDaemon;
@@ -671,5 +671,45 @@ mod tests {
         assert_eq!(base64_encode(b"fo"), "Zm8=");
         assert_eq!(base64_encode(b"foo"), "Zm9v");
         assert_eq!(base64_encode(b"voc:voc-secret"), "dm9jOnZvYy1zZWNyZXQ=");
+    }
+}
+
+/// Waits until `expected` services of `stacks` (found by their names'
+/// `<stack>_` prefix in `docker service ls`) each run all their replicas
+/// (at least one), for at most `timeout`; returns how long it took. For the
+/// benchmarks, which deploy many stacks at once.
+pub fn wait_until_services_run(
+    stacks: &[String],
+    expected: usize,
+    timeout: Duration,
+) -> Result<Duration> {
+    let started = Instant::now();
+    loop {
+        let listed = docker([
+            "service",
+            "ls",
+            "--filter",
+            "label=com.docker.stack.namespace",
+            "--format",
+            "{{.Name}} {{.Replicas}}",
+        ])?;
+        let running = listed
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .filter(|(name, _)| stacks.iter().any(|s| name.starts_with(&format!("{s}_"))))
+            .filter(|(_, replicas)| {
+                let counts = replicas.split_whitespace().next().unwrap_or_default();
+                counts
+                    .split_once('/')
+                    .is_some_and(|(running, desired)| running == desired && running != "0")
+            })
+            .count();
+        if running == expected {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() >= timeout {
+            bail!("after {timeout:?}, only {running} of {expected} services run");
+        }
+        std::thread::sleep(Duration::from_millis(500));
     }
 }

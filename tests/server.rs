@@ -83,7 +83,11 @@ impl VocServer {
                     kept.push(line.clone());
                 }
                 if let Some(rest) = line.strip_prefix("voc is listening on http://") {
-                    let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
                     let _ = sender.send(addr);
                 }
             }
@@ -111,7 +115,10 @@ impl VocServer {
 
     /// The lines the server printed on stdout so far.
     pub fn stdout_lines(&self) -> Vec<String> {
-        self.stdout.lock().map(|lines| lines.clone()).unwrap_or_default()
+        self.stdout
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
     }
 
     /// The server process's id (to read its memory in `/proc`).
@@ -216,8 +223,12 @@ impl GraphqlClient {
         let mut request = agent().post(format!("{}/graphql", self.url));
         match &self.auth {
             Auth::None => {}
-            Auth::Cookie(session) => request = request.header("Cookie", format!("voc_session={session}")),
-            Auth::Bearer(token) => request = request.header("Authorization", format!("Bearer {token}")),
+            Auth::Cookie(session) => {
+                request = request.header("Cookie", format!("voc_session={session}"))
+            }
+            Auth::Bearer(token) => {
+                request = request.header("Authorization", format!("Bearer {token}"))
+            }
         }
         let mut response = request
             .send_json(json!({"query": query, "variables": variables}))
@@ -256,7 +267,13 @@ impl GraphqlClient {
         if error.is_null() {
             bail!("expected an error, got {body}");
         }
-        Ok((error["extensions"]["code"].as_str().unwrap_or_default().to_owned(), error))
+        Ok((
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            error,
+        ))
     }
 
     /// Starts a subscription over `/graphql/ws` (a session cookie goes with
@@ -268,7 +285,12 @@ impl GraphqlClient {
 
     /// [`GraphqlClient::subscribe`] as from a page at `origin` (which goes
     /// with a session cookie only).
-    pub fn subscribe_from(&self, origin: &str, query: &str, variables: Value) -> Result<Subscription> {
+    pub fn subscribe_from(
+        &self,
+        origin: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<Subscription> {
         let addr = self.url.trim_start_matches("http://").to_owned();
         let stream = TcpStream::connect(&addr)?;
         stream.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -320,16 +342,22 @@ impl Subscription {
                 Ok(tungstenite::Message::Text(text)) => {
                     let message: Value = serde_json::from_str(text.as_str())?;
                     if message["type"] == "ping" {
-                        self.socket
-                            .send(tungstenite::Message::text(json!({"type": "pong"}).to_string()))?;
+                        self.socket.send(tungstenite::Message::text(
+                            json!({"type": "pong"}).to_string(),
+                        ))?;
                         continue;
                     }
                     return Ok(message);
                 }
-                Ok(tungstenite::Message::Close(frame)) => bail!("the server closed the socket: {frame:?}"),
+                Ok(tungstenite::Message::Close(frame)) => {
+                    bail!("the server closed the socket: {frame:?}")
+                }
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => return Err(e.into()),
             }
             if Instant::now() > deadline {
@@ -353,7 +381,11 @@ impl Subscription {
     }
 
     /// Reads events until `matches` accepts one, or `timeout`.
-    pub fn until(&mut self, timeout: Duration, mut matches: impl FnMut(&Value) -> bool) -> Result<Value> {
+    pub fn until(
+        &mut self,
+        timeout: Duration,
+        mut matches: impl FnMut(&Value) -> bool,
+    ) -> Result<Value> {
         let deadline = Instant::now() + timeout;
         let mut seen = Vec::new();
         while Instant::now() < deadline {
@@ -395,6 +427,15 @@ pub fn bare_repo_with(dir: &Path, files: &[(&str, &str)]) -> Result<PathBuf> {
     git(&["init", "-q", "-b", "main"], &work)?;
     git(&["add", "-A"], &work)?;
     git(&["commit", "-q", "-m", "first"], &work)?;
-    git(&["clone", "-q", "--bare", work.to_str().unwrap_or_default(), bare.to_str().unwrap_or_default()], dir)?;
+    git(
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap_or_default(),
+            bare.to_str().unwrap_or_default(),
+        ],
+        dir,
+    )?;
     Ok(bare)
 }

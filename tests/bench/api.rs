@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use serde_json::{Value, json};
 use voc::compose;
 use voc::engine::{DeployOptions, Engine, ResolveImage};
@@ -331,35 +331,10 @@ async fn deploy(files: &[PathBuf], names: &[String]) -> anyhow::Result<()> {
 
 /// Waits until every service of `stacks` has its replica running.
 fn wait_until_running(stacks: &[String]) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let expected = stacks.len() * SERVICES;
-    loop {
-        let listed = docker([
-            "service",
-            "ls",
-            "--filter",
-            "label=com.docker.stack.namespace",
-            "--format",
-            "{{.Name}} {{.Replicas}}",
-        ])?;
-        let running = listed
-            .lines()
-            .filter_map(|line| line.split_once(' '))
-            .filter(|(name, _)| stacks.iter().any(|s| name.starts_with(&format!("{s}_"))))
-            .filter(|(_, replicas)| replicas.split_whitespace().next() == Some("1/1"))
-            .count();
-        if running == expected {
-            eprintln!(
-                "  every replica runs after {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            return Ok(());
-        }
-        if started.elapsed() >= RUNNING_TIMEOUT {
-            bail!("after {RUNNING_TIMEOUT:?}, only {running} of {expected} services run");
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
+    let took =
+        voc_tests::wait_until_services_run(stacks, stacks.len() * SERVICES, RUNNING_TIMEOUT)?;
+    eprintln!("  every replica runs after {:.1} s", took.as_secs_f64());
+    Ok(())
 }
 
 /// Waits until the server's live state shows every service of `stacks`

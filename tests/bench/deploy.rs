@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use voc::compose;
 use voc::engine::{DeployOptions, Engine, ResolveImage};
 use voc_tests::{StackGuard, docker};
@@ -411,41 +411,14 @@ fn deploy_with_voc_processes(
 /// Waits until every service of `stacks` has all its replicas running, then
 /// for [`SETTLE`].
 fn wait_until_running(stacks: &[String]) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let expected = stacks.len() * SERVICES;
-    loop {
-        let listed = docker([
-            "service",
-            "ls",
-            "--filter",
-            "label=com.docker.stack.namespace",
-            "--format",
-            "{{.Name}} {{.Replicas}}",
-        ])?;
-        let running = listed
-            .lines()
-            .filter_map(|line| line.split_once(' '))
-            .filter(|(name, _)| stacks.iter().any(|s| name.starts_with(&format!("{s}_"))))
-            .filter(|(_, replicas)| {
-                let counts = replicas.split_whitespace().next().unwrap_or_default();
-                counts
-                    .split_once('/')
-                    .is_some_and(|(running, desired)| running == desired && running != "0")
-            })
-            .count();
-        if running == expected {
-            eprintln!(
-                "  every replica runs after {:.1} s; settling",
-                started.elapsed().as_secs_f64()
-            );
-            std::thread::sleep(SETTLE);
-            return Ok(());
-        }
-        if started.elapsed() >= RUNNING_TIMEOUT {
-            bail!("after {RUNNING_TIMEOUT:?}, only {running} of {expected} services run");
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let took =
+        voc_tests::wait_until_services_run(stacks, stacks.len() * SERVICES, RUNNING_TIMEOUT)?;
+    eprintln!(
+        "  every replica runs after {:.1} s; settling",
+        took.as_secs_f64()
+    );
+    std::thread::sleep(SETTLE);
+    Ok(())
 }
 
 /// Removes every stack at once (dropping the guards then checks, one by
