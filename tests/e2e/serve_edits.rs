@@ -920,3 +920,39 @@ fn a_secret_encrypted_to_another_key_fails_the_stack_s_deploy_with_a_sentence_sa
         "nothing was deployed"
     );
 }
+
+/// A file that renders but fails the Compose loader comes back with the
+/// preview, so a form can show the problems at their lines; creating it
+/// commits nothing.
+#[test]
+fn a_render_that_does_not_validate_is_previewed_with_its_problems_lines() {
+    let repo = EditServer::start(&sleeper_repo_files()).expect("server");
+    let admin = repo.server.admin().expect("admin");
+    let head = repo.head().unwrap();
+    // `..` fits the option's pattern but makes an invalid image reference.
+    let options = json!({"password": "x", "tag": ".."});
+    let preview = admin
+        .data(
+            PREVIEW,
+            json!({"d": "sleeper", "o": options, "n": "badtag"}),
+        )
+        .expect("previewStack")["previewStack"]
+        .clone();
+    assert_eq!(preview["valid"], false, "{preview}");
+    let compose = preview["compose"].as_str().expect("the rendered file");
+    let problem = &preview["problems"][0];
+    assert_eq!(problem["field"], "services.app.image", "{preview}");
+    let line = problem["line"].as_u64().expect("a line") as usize;
+    assert!(
+        compose
+            .lines()
+            .nth(line - 1)
+            .is_some_and(|text| text.contains("busybox:..")),
+        "line {line} of {compose}"
+    );
+    let (code, _) = admin
+        .error_code(CREATE, create_input("badtag", options, "void"))
+        .unwrap();
+    assert_eq!(code, "VALIDATION");
+    assert_eq!(repo.head().unwrap(), head, "nothing committed");
+}

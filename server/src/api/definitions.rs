@@ -185,7 +185,7 @@ pub(crate) fn render_problems(
             *line,
             message.clone(),
         )],
-        RenderError::InvalidCompose(problems) => problems
+        RenderError::InvalidCompose { problems, .. } => problems
             .iter()
             .map(|compose| {
                 let path = &compose.location.path;
@@ -297,8 +297,10 @@ impl From<FieldProblem> for Problem {
 pub struct StackPreview {
     /// True if the stack could be created with these options.
     valid: bool,
-    /// The rendered Compose file (secrets as `${VOC_SECRET_...}`), when
-    /// valid.
+    /// The rendered Compose file (secrets as `${VOC_SECRET_...}`): when
+    /// valid, and when it rendered but does not validate (then the
+    /// problems' lines are lines of this text); null when the options or
+    /// the template failed before a file was made.
     compose: Option<String>,
     /// What `docker stack deploy` would warn about.
     warnings: Vec<String>,
@@ -369,7 +371,12 @@ impl DefinitionsMutation {
             },
             Err(error) => StackPreview {
                 valid: false,
-                compose: None,
+                // A file that rendered but does not validate is shown with
+                // its problems at their lines.
+                compose: match &error {
+                    RenderError::InvalidCompose { compose, .. } => Some(compose.clone()),
+                    _ => None,
+                },
                 warnings: Vec::new(),
                 problems: render_problems(entry, &error)
                     .into_iter()

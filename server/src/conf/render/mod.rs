@@ -113,8 +113,14 @@ pub enum RenderError {
     },
     /// The rendered file is not a valid Compose file: its problems, with
     /// lines of the rendered text.
-    #[error("the rendered Compose file is not valid: {}", join(.0))]
-    InvalidCompose(Vec<Problem>),
+    #[error("the rendered Compose file is not valid: {}", join(.problems))]
+    InvalidCompose {
+        /// Each problem, with its line in `compose`.
+        problems: Vec<Problem>,
+        /// The rendered text, so that a preview can show the problems at
+        /// their lines.
+        compose: String,
+    },
 }
 
 /// `a; b; c`.
@@ -299,9 +305,9 @@ fn check_compose(
         path: path.clone(),
         text: compose.to_owned(),
     };
-    let loaded = load_sources(&[source], variables).map_err(|error| {
-        RenderError::InvalidCompose(
-            error
+    let loaded =
+        load_sources(&[source], variables).map_err(|error| RenderError::InvalidCompose {
+            problems: error
                 .problems
                 .into_iter()
                 .map(|mut problem| {
@@ -309,8 +315,8 @@ fn check_compose(
                     problem
                 })
                 .collect(),
-        )
-    })?;
+            compose: compose.to_owned(),
+        })?;
     let mut problems = Vec::new();
     for file in &loaded.file.files_read {
         problems.push(file_problem(
@@ -336,7 +342,10 @@ fn check_compose(
         }
     }
     if !problems.is_empty() {
-        return Err(RenderError::InvalidCompose(problems));
+        return Err(RenderError::InvalidCompose {
+            problems,
+            compose: compose.to_owned(),
+        });
     }
     Ok(loaded
         .warnings

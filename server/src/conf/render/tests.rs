@@ -424,9 +424,17 @@ fn every_step_refuses_with_its_own_error() {
         &map(json!({"replicas": 1, "mode": "sometimes"})),
     )
     .unwrap_err();
-    let RenderError::InvalidCompose(problems) = &error else {
+    let RenderError::InvalidCompose { problems, compose } = &error else {
         panic!("{error}");
     };
+    // The text comes with the problems, line 6 being the one they name.
+    assert!(
+        compose
+            .lines()
+            .nth(5)
+            .is_some_and(|line| line.contains("mode")),
+        "{compose}"
+    );
     assert_eq!(problems.len(), 1, "{error}");
     assert_eq!(problems[0].location.line, Some(6), "{error}");
     assert_eq!(
@@ -457,7 +465,7 @@ fn file_references_are_refused() {
         let definition = definition(json!({"type": "object"}), template);
         let error = render_stack(&definition, "s", &Map::new()).unwrap_err();
         assert!(
-            matches!(error, RenderError::InvalidCompose(_)),
+            matches!(error, RenderError::InvalidCompose { .. }),
             "{template}: {error}"
         );
     }
