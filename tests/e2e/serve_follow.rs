@@ -619,3 +619,51 @@ fn a_target_that_is_down_fails_its_own_run_and_holds_up_no_other() -> Result<()>
     );
     Ok(())
 }
+
+/// A deploy that fails at once (its external network does not exist) is
+/// not tried again at every 1 s poll: the retries back off (1 s, 2 s, 4 s,
+/// ...), and `syncNow` tries again at once.
+#[test]
+fn a_failing_deploy_is_retried_with_a_growing_delay_and_at_once_on_sync_now() -> Result<()> {
+    require_engine();
+    let name = unique_name("backoff");
+    let _guard = StackGuard::new(&name);
+    let dir = tempfile::tempdir()?;
+    let bare = bare_repo_with(dir.path(), &[("README.md", "conf repo\n")])?;
+    let author = Author::clone_of(&bare, dir.path())?;
+    std::fs::write(
+        author.work.join(format!("docker-compose-{name}.yml")),
+        format!(
+            "version: \"3.8\"\nservices:\n  web:\n    image: {BASE_IMAGE}\n    command: [\"sleep\", \"3600\"]\n    networks: [gone]\nnetworks:\n  gone:\n    external: true\n    name: voc-no-such-network-{name}\n"
+        ),
+    )?;
+    std::fs::write(
+        author.work.join(format!("stack-{name}.json")),
+        "{\"resolveImage\": \"never\"}\n",
+    )?;
+    author.push("A stack whose network is missing")?;
+    let server = serve(&bare, &[("VOC_POLL_INTERVAL", "1s")], "")?;
+    let admin = server.admin()?;
+    let failed = |admin: &GraphqlClient| -> Result<usize> {
+        Ok(jobs_of(admin, &name)?
+            .iter()
+            .filter(|job| job["status"] == "FAILED")
+            .count())
+    };
+    wait_for("the first failed deploy", Duration::from_secs(60), || {
+        Ok((failed(&admin)? >= 1).then_some(()))
+    })?;
+    // Without the back-off, 12 polls make about 12 failed jobs; with it,
+    // retries come after 1, 2, 4 and 8 s: at most 4 more in 12 s.
+    std::thread::sleep(Duration::from_secs(12));
+    let after_wait = failed(&admin)?;
+    assert!(
+        (2..=5).contains(&after_wait),
+        "{after_wait} failed deploys in 12 s of 1 s polls"
+    );
+    admin.data("mutation { syncNow }", json!({}))?;
+    wait_for("a retry asked by syncNow", Duration::from_secs(20), || {
+        Ok((failed(&admin)? > after_wait).then_some(()))
+    })?;
+    Ok(())
+}
