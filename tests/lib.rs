@@ -713,3 +713,17 @@ pub fn wait_until_services_run(
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+/// The swarm specs of stacks `names` from Compose `files` (one file each,
+/// no variables), as `voc stack deploy` makes them. For the benchmarks.
+pub fn stack_specs(files: &[PathBuf], names: &[String]) -> Result<Vec<voc::compose::StackSpec>> {
+    let variables = voc::compose::load::Variables::new();
+    files
+        .iter()
+        .zip(names)
+        .map(|(file, name)| {
+            let loaded = voc::compose::load::load_files(std::slice::from_ref(file), &variables)?;
+            Ok(voc::compose::convert(name, &loaded.file)?)
+        })
+        .collect()
+}

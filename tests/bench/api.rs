@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
-use voc::compose;
 use voc::engine::{DeployOptions, Engine, ResolveImage};
 use voc_tests::server::{GraphqlClient, ServerOptions, VocServer};
 use voc_tests::{StackGuard, docker};
@@ -313,15 +312,7 @@ async fn deploy(files: &[PathBuf], names: &[String]) -> anyhow::Result<()> {
         wait: None,
         ..DeployOptions::default()
     };
-    let variables = compose::load::Variables::new();
-    let specs = files
-        .iter()
-        .zip(names)
-        .map(|(file, name)| {
-            let loaded = compose::load::load_files(std::slice::from_ref(file), &variables)?;
-            Ok(compose::convert(name, &loaded.file)?)
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let specs = voc_tests::stack_specs(files, names)?;
     let results = engine.deploy_stacks(&specs, &options, &|_, _| {}).await?;
     for (name, result) in names.iter().zip(results) {
         result.with_context(|| format!("deploying {name}"))?;

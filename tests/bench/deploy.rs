@@ -36,7 +36,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use voc::compose;
 use voc::engine::{DeployOptions, Engine, ResolveImage};
 use voc_tests::{StackGuard, docker};
 
@@ -349,15 +348,7 @@ async fn deploy_with_voc(
         wait: None,
         ..DeployOptions::default()
     };
-    let variables = compose::load::Variables::new();
-    let specs = files
-        .iter()
-        .zip(names)
-        .map(|(file, name)| {
-            let loaded = compose::load::load_files(std::slice::from_ref(file), &variables)?;
-            Ok(compose::convert(name, &loaded.file)?)
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let specs = voc_tests::stack_specs(files, names)?;
     let loaded = Instant::now();
     let results = engine.deploy_stacks(&specs, &options, &|_, _| {}).await?;
     let deployed = Instant::now();
