@@ -126,6 +126,34 @@ impl VocServer {
         self.child.id()
     }
 
+    /// Stops the server as an operator does, with SIGTERM (what `systemctl
+    /// stop` and `docker service scale` send), and waits until it has exited.
+    /// An error when it is still running after `timeout` (it is killed then).
+    pub fn stop(&mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .context("running kill -TERM")?;
+        if !status.success() {
+            bail!("kill -TERM {} failed: {status}", self.child.id());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                bail!(
+                    "voc serve did not exit within {timeout:?} of SIGTERM; its log:\n{}",
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The server's log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
