@@ -12,8 +12,10 @@ use clap::{Parser, Subcommand};
 
 mod apply;
 mod duration;
+mod health;
 mod image;
 mod jobs;
+mod keygen;
 mod output;
 mod serve;
 mod stack;
@@ -48,6 +50,12 @@ enum Command {
     Job(jobs::JobArgs),
     /// Run the server: GraphQL API, webhooks, and following the conf repo.
     Serve(serve::ServeArgs),
+    /// Check that a running `voc serve` answers (exit code 1 if not): the
+    /// image's health check.
+    Health(health::HealthArgs),
+    /// Print a new key for the conf repo's secrets, for `secrets_key_file`
+    /// (e.g. `voc keygen | docker secret create voc_secrets_key -`).
+    Keygen(keygen::KeygenArgs),
 }
 
 /// The error of a command that has already printed why it failed (`voc
@@ -101,5 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs(args) => jobs::run_jobs(args),
         Command::Job(args) => jobs::run_job(args),
         Command::Serve(args) => serve::run(args).await,
+        Command::Health(args) => health::run(args),
+        Command::Keygen(args) => keygen::run(args),
     }
 }

@@ -49,8 +49,13 @@ pub struct ServerConfig {
     pub drift_interval: Duration,
     /// How long a deploy job waits for its services to converge.
     pub deploy_timeout: Duration,
-    /// The first admin's password (else one is generated and printed once).
+    /// The first admin's password (else one is generated and printed once),
+    /// from `VOC_ADMIN_PASSWORD` or read from `admin_password_file`.
     pub admin_password: Option<String>,
+    /// voc's age key for the conf repo's secrets, read from this file (a
+    /// swarm secret); `None`: `secrets.key` in the data folder, made at the
+    /// first start.
+    pub secrets_key_file: Option<PathBuf>,
     /// The `Origin`s a browser may use the session cookie from on the
     /// WebSocket; empty: the server's own address only.
     pub allowed_origins: Vec<String>,
@@ -142,6 +147,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("drift_interval", &self.drift_interval)
             .field("deploy_timeout", &self.deploy_timeout)
             .field("admin_password", &masked(&self.admin_password))
+            .field("secrets_key_file", &self.secrets_key_file)
             .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
@@ -225,6 +231,8 @@ struct FileConfig {
     deploy_timeout: Option<String>,
     #[serde(default)]
     allowed_origins: Vec<String>,
+    admin_password_file: Option<PathBuf>,
+    secrets_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -449,7 +457,15 @@ impl ServerConfig {
                 file.deploy_timeout,
                 Duration::from_secs(300),
             )?,
-            admin_password: get("VOC_ADMIN_PASSWORD"),
+            admin_password: admin_password(
+                get("VOC_ADMIN_PASSWORD"),
+                get("VOC_ADMIN_PASSWORD_FILE")
+                    .map(PathBuf::from)
+                    .or(file.admin_password_file),
+            )?,
+            secrets_key_file: get("VOC_SECRETS_KEY_FILE")
+                .map(PathBuf::from)
+                .or(file.secrets_key_file),
             allowed_origins,
         })
     }
@@ -462,6 +478,37 @@ impl ServerConfig {
             .filter_map(|name| env.get(name).map(|value| (name.clone(), value.clone())))
             .collect()
     }
+}
+
+/// The first admin's password: `VOC_ADMIN_PASSWORD`, or the contents of
+/// `password_file` (a swarm secret), without the line break a file made
+/// with `echo` ends with.
+fn admin_password(
+    password: Option<String>,
+    password_file: Option<PathBuf>,
+) -> Result<Option<String>, ConfigError> {
+    let Some(path) = password_file else {
+        return Ok(password);
+    };
+    let invalid = |message: String| ConfigError::Invalid {
+        key: "admin_password_file".into(),
+        message,
+    };
+    if password.is_some() {
+        return Err(invalid(
+            "VOC_ADMIN_PASSWORD is set too: give the password one way only".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| invalid(format!("cannot read {}: {error}", path.display())))?;
+    let password = text
+        .strip_suffix('\n')
+        .map(|text| text.strip_suffix('\r').unwrap_or(text))
+        .unwrap_or(&text);
+    if password.is_empty() {
+        return Err(invalid(format!("{} is empty", path.display())));
+    }
+    Ok(Some(password.to_owned()))
 }
 
 /// The default data folder: `/var/lib/voc` for root, else

@@ -147,3 +147,91 @@ NPM_TOKEN = "npm-token-value"
     }
     assert!(shown.contains("NPM_TOKEN"), "{shown}");
 }
+
+#[test]
+fn the_admin_password_and_the_secrets_key_come_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let password_file = dir.path().join("voc_admin_password");
+    std::fs::write(&password_file, "from-a-swarm-secret\n").unwrap();
+    let password_path = password_file.to_str().unwrap();
+
+    let config = load(
+        "",
+        &[
+            ("VOC_ADMIN_PASSWORD_FILE", password_path),
+            ("VOC_SECRETS_KEY_FILE", "/run/secrets/voc_secrets_key"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        config.admin_password.as_deref(),
+        Some("from-a-swarm-secret")
+    );
+    assert_eq!(
+        config.secrets_key_file.as_deref(),
+        Some(Path::new("/run/secrets/voc_secrets_key"))
+    );
+    assert!(!format!("{config:?}").contains("from-a-swarm-secret"));
+
+    // The same keys in the file; the environment wins over it.
+    let text = format!(
+        "admin_password_file = {password_path:?}\nsecrets_key_file = \"/etc/voc/secrets.key\"\n"
+    );
+    let config = load(&text, &[]).unwrap();
+    assert_eq!(
+        config.admin_password.as_deref(),
+        Some("from-a-swarm-secret")
+    );
+    assert_eq!(
+        config.secrets_key_file.as_deref(),
+        Some(Path::new("/etc/voc/secrets.key"))
+    );
+    let config = load(&text, &[("VOC_SECRETS_KEY_FILE", "/run/secrets/k")]).unwrap();
+    assert_eq!(
+        config.secrets_key_file.as_deref(),
+        Some(Path::new("/run/secrets/k"))
+    );
+
+    // Only the one line break `echo` adds goes; other spaces are the password's.
+    std::fs::write(&password_file, "  spaced password \r\n").unwrap();
+    let config = load("", &[("VOC_ADMIN_PASSWORD_FILE", password_path)]).unwrap();
+    assert_eq!(config.admin_password.as_deref(), Some("  spaced password "));
+
+    // Unset: no password, the data folder's key.
+    let config = load("", &[]).unwrap();
+    assert_eq!(config.admin_password, None);
+    assert_eq!(config.secrets_key_file, None);
+}
+
+#[test]
+fn a_bad_admin_password_file_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let error = load(
+        "",
+        &[("VOC_ADMIN_PASSWORD_FILE", missing.to_str().unwrap())],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.starts_with("admin_password_file:"), "{error}");
+    assert!(error.contains(missing.to_str().unwrap()), "{error}");
+
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let error = load("", &[("VOC_ADMIN_PASSWORD_FILE", empty.to_str().unwrap())])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is empty"), "{error}");
+
+    std::fs::write(&empty, "a-password-in-a-file").unwrap();
+    let error = load(
+        "",
+        &[
+            ("VOC_ADMIN_PASSWORD_FILE", empty.to_str().unwrap()),
+            ("VOC_ADMIN_PASSWORD", "another-password"),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("VOC_ADMIN_PASSWORD is set too"), "{error}");
+}

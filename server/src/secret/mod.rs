@@ -12,9 +12,11 @@
 //! The key is `<data folder>/secrets.key` (an age identity file, mode
 //! 0600), generated the first time `voc serve` starts
 //! ([`SecretKey::load_or_create`]); `voc apply` uses the same file when its
-//! data folder has one ([`SecretKey::load`]). Whoever holds that file can
-//! read every secret of the repo: back it up with the data folder, and
-//! never commit it. A ciphertext is the base64 of age's binary format
+//! data folder has one ([`SecretKey::load`]). Or it is a file of the
+//! operator's (`secrets_key_file`, e.g. a swarm secret made with `voc
+//! keygen`), which voc only reads ([`SecretKey::from_file`]). Whoever holds
+//! the key can read every secret of the repo: back it up with the data
+//! folder, and never commit it. A ciphertext is the base64 of age's binary format
 //! (voc builds age without its ASCII armour).
 //!
 //! Everything here is blocking (file I/O, and age's scrypt-free x25519
@@ -49,6 +51,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The configured key file does not exist.
+    #[error(
+        "voc's secrets key {} does not exist (set by secrets_key_file or VOC_SECRETS_KEY_FILE; make a key with `voc keygen`)",
+        path.display()
+    )]
+    MissingKey {
+        /// The key file.
+        path: PathBuf,
+    },
     /// The key file holds no age identity.
     #[error("voc's secrets key {} is not an age identity file: {reason}", path.display())]
     InvalidKey {
@@ -72,7 +83,7 @@ pub enum Error {
     Encrypt(String),
     /// A stack's secret cannot be decrypted.
     #[error(
-        "the secret {variable} of stack {stack} cannot be decrypted with voc's key {}: {reason} (the key is in the data folder's {KEY_FILE}; was it replaced since the secret was written? give the option's value again to encrypt it to the current key)",
+        "the secret {variable} of stack {stack} cannot be decrypted with voc's key {}: {reason} (was it replaced since the secret was written? give the option's value again to encrypt it to the current key)",
         key_file.display()
     )]
     Decrypt {
@@ -132,12 +143,7 @@ impl SecretKey {
             path: path.clone(),
             source,
         };
-        let identity = age::x25519::Identity::generate();
-        let text = format!(
-            "# voc's key for the secrets in the conf repo (age x25519). Keep it with the data folder; never commit it.\n# public key: {}\n{}\n",
-            identity.to_public(),
-            identity.to_string().expose_secret()
-        );
+        let (identity, text) = new_identity();
         // Written under a temporary name, then linked to the final one:
         // the link fails if another process created the key meanwhile, and
         // a reader never sees a half-written file.
@@ -159,10 +165,22 @@ impl SecretKey {
 
     /// The key in `data_dir`, if there is one.
     pub fn load(data_dir: &Path) -> Result<Option<SecretKey>> {
-        let path = data_dir.join(KEY_FILE);
+        match SecretKey::from_file(&data_dir.join(KEY_FILE)) {
+            Ok(key) => Ok(Some(key)),
+            Err(Error::MissingKey { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The key in the identity file `path` (one `AGE-SECRET-KEY-1...` line,
+    /// `#` comments allowed), which must exist. voc never writes it.
+    pub fn from_file(path: &Path) -> Result<SecretKey> {
+        let path = path.to_owned();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::MissingKey { path });
+            }
             Err(source) => return Err(Error::ReadKey { path, source }),
         };
         let invalid = |reason: &str| Error::InvalidKey {
@@ -176,10 +194,10 @@ impl SecretKey {
             .ok_or_else(|| invalid("it holds no key line"))?;
         let identity = age::x25519::Identity::from_str(line)
             .map_err(|_| invalid("its key line is not an AGE-SECRET-KEY-1... identity"))?;
-        Ok(Some(SecretKey {
+        Ok(SecretKey {
             identity: Arc::new(identity),
             file: path,
-        }))
+        })
     }
 
     /// The key file.
@@ -221,6 +239,18 @@ impl SecretKey {
         })?;
         String::from_utf8(plain).map_err(|_| failure("its plain text is not UTF-8".to_owned()))
     }
+}
+
+/// A new key and the text of its identity file (what `voc keygen` prints
+/// and what voc writes to `secrets.key`): comments, then the key line.
+pub fn new_identity() -> (age::x25519::Identity, String) {
+    let identity = age::x25519::Identity::generate();
+    let text = format!(
+        "# voc's key for the secrets in the conf repo (age x25519). Keep it safe; never commit it.\n# public key: {}\n{}\n",
+        identity.to_public(),
+        identity.to_string().expose_secret()
+    );
+    (identity, text)
 }
 
 /// Writes `bytes` to a new file `path` readable by its owner only.
@@ -344,6 +374,31 @@ mod tests {
             !error.contains("NOPE"),
             "the key line is never echoed: {error}"
         );
+    }
+
+    #[test]
+    fn a_configured_key_file_is_read_and_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("voc_secrets_key");
+        let error = SecretKey::from_file(&path).unwrap_err().to_string();
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert!(error.contains("does not exist"), "{error}");
+        assert!(error.contains("VOC_SECRETS_KEY_FILE"), "{error}");
+        assert!(error.contains("voc keygen"), "{error}");
+        assert!(!path.exists(), "no key is made in its place");
+
+        let (identity, text) = new_identity();
+        std::fs::write(&path, &text).unwrap();
+        let key = SecretKey::from_file(&path).unwrap();
+        assert_eq!(key.recipient(), identity.to_public().to_string());
+        assert!(text.contains(&format!("# public key: {}", key.recipient())));
+        assert_eq!(key.file(), path);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+        std::fs::write(&path, "AGE-SECRET-KEY-1NOPE\n").unwrap();
+        let error = SecretKey::from_file(&path).unwrap_err().to_string();
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert!(error.contains("is not an AGE-SECRET-KEY"), "{error}");
     }
 
     #[test]

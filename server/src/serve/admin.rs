@@ -1,7 +1,8 @@
 //! The first admin: on the first start (no user in the store), voc creates
 //! the user `admin` so that someone can sign in at all. Its password is
-//! `admin_password` from the configuration (`VOC_ADMIN_PASSWORD`), or a
-//! generated one printed once on stdout, the only time it can be read.
+//! `admin_password` from the configuration (`VOC_ADMIN_PASSWORD`, or the
+//! file `VOC_ADMIN_PASSWORD_FILE` names), or a generated one printed once
+//! on stdout, the only time it can be read.
 
 use anyhow::Context;
 
@@ -48,8 +49,8 @@ fn create_if_none(store: &Store, configured: Option<Secret>) -> anyhow::Result<O
         if generated {
             "creating the first admin".to_owned()
         } else {
-            "creating the first admin with the configured password (admin_password, \
-             VOC_ADMIN_PASSWORD)"
+            "creating the first admin with the configured password (VOC_ADMIN_PASSWORD, \
+             or the file of admin_password_file, VOC_ADMIN_PASSWORD_FILE)"
                 .to_owned()
         }
     })?;

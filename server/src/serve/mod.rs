@@ -61,18 +61,23 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
     let data_dir = config.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+    // Before the store: a configured key file that is missing or invalid
+    // stops the start before anything (the first admin) is written.
+    let key_dir = data_dir.clone();
+    let key_file = config.secrets_key_file.clone();
+    let secret_key = tokio::task::spawn_blocking(move || match key_file {
+        Some(file) => crate::secret::SecretKey::from_file(&file),
+        None => crate::secret::SecretKey::load_or_create(&key_dir),
+    })
+    .await
+    .context("reading voc's secrets key")??;
+
     let store_path = data_dir.join(STORE_FILE);
     let store = tokio::task::spawn_blocking(move || Store::open(&store_path))
         .await
         .context("opening the store")?
         .context("opening voc's store")?;
     admin::ensure_first_admin(&store, config.admin_password.as_deref()).await?;
-
-    let key_dir = data_dir.clone();
-    let secret_key =
-        tokio::task::spawn_blocking(move || crate::secret::SecretKey::load_or_create(&key_dir))
-            .await
-            .context("reading voc's secrets key")??;
 
     let remote = remote_of(&config).await?;
     let clone = data_dir.join(CLONE_FOLDER);
