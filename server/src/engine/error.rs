@@ -72,6 +72,16 @@ pub enum Error {
     )]
     NotSwarmManager,
 
+    /// The engine did not answer in time (a hung daemon, or a host whose
+    /// packets are dropped): see `engine::deadline`.
+    #[error("the engine did not answer {what} within {after:?}")]
+    NoAnswer {
+        /// What was asked (`/_ping`, `the list of services and tasks`).
+        what: String,
+        /// How long voc waited.
+        after: Duration,
+    },
+
     /// A batch of deploys names the same stack more than once.
     #[error("stack `{stack}` appears more than once in the batch")]
     DuplicateStack {

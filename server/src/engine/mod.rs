@@ -34,6 +34,7 @@ use bollard::Docker;
 pub mod applied;
 mod build_context;
 pub mod converge;
+pub mod deadline;
 pub mod credentials;
 pub mod deploy;
 pub mod distribution;

@@ -635,7 +635,7 @@ impl Reconciler {
         };
         let engine = self.engine()?;
         engine
-            .ping()
+            .ping_in_time()
             .await
             .with_context(|| format!("target {} cannot be reached", self.name))?;
         let start = find_start(

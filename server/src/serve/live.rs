@@ -25,6 +25,7 @@ use super::events::{StackStatusEvent, TaskEvent};
 use super::state::{AppState, ConfSnapshot};
 use crate::conf::model::{DEFAULT_TARGET, StackEntry};
 use crate::engine::Engine;
+use crate::engine::deadline::{READ_TIMEOUT, within};
 use crate::engine::spec_hash::spec_hash;
 use crate::engine::watch::{EngineInfo, LiveService, LiveTask, comparable_hash};
 use crate::reconcile::follow::ExpectedJob;
@@ -209,15 +210,20 @@ impl Watcher {
     /// One read: the engine, then the statuses, events and self-healing.
     async fn read(&mut self) -> Result<(), String> {
         let engine = &self.engine;
-        let (services, tasks) =
-            tokio::join!(engine.read_stack_services(), engine.read_stack_tasks());
-        let services = services.map_err(|e| e.to_string())?;
-        let tasks = tasks.map_err(|e| e.to_string())?;
+        let (services, tasks) = within(READ_TIMEOUT, "the list of services and tasks", async {
+            let (services, tasks) =
+                tokio::join!(engine.read_stack_services(), engine.read_stack_tasks());
+            Ok((services?, tasks?))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         let previous = self.channel.borrow().clone();
         // Nodes come and go rarely: a task on a node joined since shows the
         // node's ID until the next read of the names.
         let nodes = if self.last_nodes.is_none_or(|at| at.elapsed() >= NODES_EVERY) {
-            let nodes = engine.node_names().await.map_err(|e| e.to_string())?;
+            let nodes = within(READ_TIMEOUT, "the list of nodes", engine.node_names())
+                .await
+                .map_err(|e| e.to_string())?;
             self.last_nodes = Some(Instant::now());
             nodes
         } else {
@@ -225,7 +231,9 @@ impl Watcher {
         };
         let info =
             if previous.is_stale() || self.last_info.is_none_or(|at| at.elapsed() >= INFO_EVERY) {
-                let info = engine.engine_info().await.map_err(|e| e.to_string())?;
+                let info = within(READ_TIMEOUT, "/info", engine.engine_info())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 self.last_info = Some(Instant::now());
                 Some(info)
             } else {
