@@ -12,6 +12,8 @@
 //!   networks, secrets, configs, images, registries).
 //! - [`reconcile`]: planning (what changed in git, what to build, deploy
 //!   and remove, in which order) and applying plans as jobs.
+//! - [`notify`]: the webhook a target calls when a job fails and when
+//!   it recovers (told by `reconcile::follow`).
 //! - [`store`]: voc's SQLite database (jobs and their logs, the last
 //!   applied commit per target). Blocking.
 //! - [`secret`]: voc's age key, which encrypts the secrets committed in
@@ -32,6 +34,7 @@ pub mod config;
 pub mod engine;
 pub mod git;
 pub mod http;
+pub mod notify;
 pub mod reconcile;
 pub mod secret;
 pub mod serve;

@@ -19,6 +19,9 @@ use serde::Deserialize;
 
 use crate::conf::model::DEFAULT_TARGET;
 
+mod notify;
+pub use notify::NotifyConfig;
+
 /// The whole configuration of `voc serve`. `Debug` never shows a secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -111,6 +114,8 @@ pub struct TargetConfig {
     pub host: Option<String>,
     /// TLS files for a `tcp://` host.
     pub tls: Option<TlsConfig>,
+    /// The webhook told when a job on this target fails or recovers.
+    pub notify: Option<NotifyConfig>,
 }
 
 /// The files of mutual TLS with a remote engine.
@@ -269,6 +274,7 @@ struct FileTarget {
     tls_ca: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    notify: Option<notify::FileNotify>,
 }
 
 /// The default listen address: loopback, so a fresh voc is not reachable
@@ -400,11 +406,16 @@ impl ServerConfig {
                     message: format!("`{host}` must start with unix:// or tcp://"),
                 });
             }
+            let notify = target
+                .notify
+                .map(|table| notify::read_notify(&name, table))
+                .transpose()?;
             targets.insert(
                 name,
                 TargetConfig {
                     host: target.host,
                     tls,
+                    notify,
                 },
             );
         }
@@ -413,6 +424,7 @@ impl ServerConfig {
             .or_insert(TargetConfig {
                 host: None,
                 tls: None,
+                notify: None,
             });
 
         let mut secret_variables = file.secret_variables;

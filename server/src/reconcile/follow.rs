@@ -280,6 +280,8 @@ impl Follow {
         })
         .await
         .context("preparing the commits folder")??;
+        // Before anything starts: notifications that could never be sent stop the start.
+        let notifiers = crate::notify::start_notifiers(&state.config, &state.store).await?;
         let targets: BTreeMap<String, Arc<TargetLoop>> = state
             .targets
             .keys()
@@ -305,6 +307,7 @@ impl Follow {
         for (name, target) in targets {
             let reconciler = Reconciler {
                 state: state.clone(),
+                notifier: notifiers.get(&name).cloned(),
                 name,
                 target,
             };
@@ -576,6 +579,8 @@ struct Reconciler {
     state: AppState,
     name: String,
     target: Arc<TargetLoop>,
+    /// Told how each reconcile and job ended, when the target notifies.
+    notifier: Option<Arc<crate::notify::Notifier>>,
 }
 
 impl Reconciler {
@@ -601,6 +606,16 @@ impl Reconciler {
     async fn round(&self) {
         lock(&self.target.status).reconciling = true;
         let result = self.reconcile().await;
+        if let Some(notifier) = &self.notifier {
+            let commit = self
+                .state
+                .conf
+                .borrow()
+                .as_ref()
+                .map(|s| s.commit.as_str().to_owned());
+            let error = result.as_ref().err().map(|error| format!("{error:#}"));
+            notifier.observe_reconcile(commit, error.as_deref());
+        }
         {
             let mut status = lock(&self.target.status);
             match result {
@@ -951,6 +966,9 @@ impl Reconciler {
         })
         .await
         .context("applying the plan")?;
+        if let Some(notifier) = &self.notifier {
+            notifier.observe_report(&report);
+        }
         Ok(report)
     }
 }
