@@ -12,7 +12,9 @@
 #     engine is reached (DOCKER_HOST=tcp://127.0.0.1:2376, DOCKER_TLS_VERIFY=1,
 #     DOCKER_CERT_PATH=/var/lib/voc-test/tls/client): a TLS-terminating stunnel
 #     in front of the local socket, with certificates made here (socat cannot
-#     serve it: it breaks TLS session resumption, which rustls uses).
+#     serve it: it breaks TLS session resumption, which rustls uses);
+#   - iproute2 and nsenter, with which the tests of several targets start a
+#     second engine of their own (tests/second_engine.rs).
 # Idempotent: when everything is already up it only checks, in about a second.
 # Installs what is missing with apt-get. Exports nothing.
 set -euo pipefail
@@ -297,6 +299,10 @@ tls_answers() {
 
 command -v stunnel >/dev/null 2>&1 || ensure_pkgs stunnel4
 command -v openssl >/dev/null 2>&1 || ensure_pkgs openssl
+# The tests of several targets start a second dockerd of their own, in a
+# network namespace linked by a veth pair (tests/second_engine.rs).
+command -v ip >/dev/null 2>&1 || ensure_pkgs iproute2
+command -v nsenter >/dev/null 2>&1 || ensure_pkgs util-linux
 if ! tls_answers; then
     [[ -f $TLS_DIR/stunnel.conf ]] || make_tls_certs
     pkill -f "stunnel $TLS_DIR/stunnel.conf" 2>/dev/null || true

@@ -37,7 +37,10 @@ use anyhow::{Context, Result, anyhow, bail};
 
 mod conf_repo;
 mod git_daemon;
+pub mod second_engine;
 pub mod server;
+pub mod tls_files;
+pub mod webhook_receiver;
 
 pub use conf_repo::{CiCheckout, ConfRepo, git, init_bare};
 pub use git_daemon::GitDaemon;

@@ -25,6 +25,7 @@ mod serve_edits;
 mod serve_follow;
 mod serve_scenario;
 mod serve_stack_details;
+mod serve_targets;
 mod serve_limits;
 mod serve_live;
 mod serve_webhooks;

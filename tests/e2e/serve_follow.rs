@@ -52,6 +52,12 @@ impl Author {
         Ok(())
     }
 
+    /// Writes `content` to file `path` of the clone.
+    pub(crate) fn write(&self, path: &str, content: &str) -> Result<()> {
+        std::fs::write(self.work.join(path), content)?;
+        Ok(())
+    }
+
     /// Deletes stack `name`'s files.
     pub(crate) fn delete_stack(&self, name: &str) -> Result<()> {
         git(
