@@ -22,6 +22,8 @@
 //! - [`serve`]: the running server's state and start-up; [`api`]: the
 //!   GraphQL schema; [`http`]: routes, auth, webhooks.
 //! - [`cli`]: the `voc` command.
+//! - [`metrics`]: the names of what `voc serve` counts and times, and
+//!   their recording; every layer may use it (it uses no other).
 //!
 //! Lower layers never import upper ones.
 
@@ -35,6 +37,7 @@ pub mod engine;
 pub mod git;
 pub mod http;
 pub mod notify;
+pub mod metrics;
 pub mod reconcile;
 pub mod secret;
 pub mod serve;

@@ -23,11 +23,13 @@ impl Engine {
             filters: Some(filters),
             status: Some(false),
         };
-        let services = self.docker().list_services(Some(options)).await.during(
-            "listing services",
-            ObjectKind::Service,
-            COMMIT_LABEL,
-        )?;
+        let services = self
+            .docker()
+            .call("list_services", |docker| {
+                docker.list_services(Some(options))
+            })
+            .await
+            .during("listing services", ObjectKind::Service, COMMIT_LABEL)?;
         Ok(services
             .iter()
             .filter_map(|service| {

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::models::{
     NodeState, Service, ServiceUpdateStatusStateEnum as UpdateState, Task, TaskState,
 };
@@ -241,12 +241,13 @@ impl Progress {
     }
 }
 
-async fn active_nodes(docker: &Docker) -> Result<HashSet<String>> {
-    let nodes = docker.list_nodes(None::<ListNodesOptions>).await.during(
-        "listing",
-        ObjectKind::Engine,
-        "nodes",
-    )?;
+async fn active_nodes(docker: &DockerApi) -> Result<HashSet<String>> {
+    let nodes = docker
+        .call("list_nodes", |docker| {
+            docker.list_nodes(None::<ListNodesOptions>)
+        })
+        .await
+        .during("listing", ObjectKind::Engine, "nodes")?;
     Ok(nodes
         .into_iter()
         .filter(|n| n.status.as_ref().and_then(|s| s.state) != Some(NodeState::DOWN))
@@ -256,12 +257,14 @@ async fn active_nodes(docker: &Docker) -> Result<HashSet<String>> {
 
 /// The newest task error of service `id`, among all its tasks (after a
 /// rollback, the failed tasks no longer run the current spec).
-async fn newest_task_error(docker: &Docker, id: &str, name: &str) -> Result<Option<String>> {
+async fn newest_task_error(docker: &DockerApi, id: &str, name: &str) -> Result<Option<String>> {
     let filters = HashMap::from([("service".to_owned(), vec![id.to_owned()])]);
     let tasks = docker
-        .list_tasks(Some(ListTasksOptions {
-            filters: Some(filters),
-        }))
+        .call("list_tasks", |docker| {
+            docker.list_tasks(Some(ListTasksOptions {
+                filters: Some(filters),
+            }))
+        })
         .await
         .during("listing tasks of service", ObjectKind::Task, name)?;
     Ok(tasks
@@ -280,7 +283,7 @@ async fn newest_task_error(docker: &Docker, id: &str, name: &str) -> Result<Opti
 /// reporting progress through `event`. Fails on the first service that
 /// failed, or when `settings.timeout` passes.
 pub(crate) async fn wait(
-    docker: &Docker,
+    docker: &DockerApi,
     watched: Vec<Watched>,
     settings: &WaitSettings,
     event: &mut (dyn FnMut(DeployEvent) + Send),
@@ -322,7 +325,7 @@ pub(crate) async fn wait(
 }
 
 async fn poll_one(
-    docker: &Docker,
+    docker: &DockerApi,
     progress: &mut Progress,
     nodes: &HashSet<String>,
     settings: &WaitSettings,
@@ -330,7 +333,9 @@ async fn poll_one(
 ) -> Result<()> {
     let name = progress.watched.name.clone();
     let service = docker
-        .inspect_service(&progress.watched.id, None)
+        .call("inspect_service", |docker| {
+            docker.inspect_service(&progress.watched.id, None)
+        })
         .await
         .during("inspecting", ObjectKind::Service, &name)?;
     let tasks = task::list_up_to_date_tasks(docker, &progress.watched.id, &name).await?;

@@ -285,7 +285,7 @@ struct Batch<'a> {
     snapshot: SwarmSnapshot,
     /// A client carrying the registry credentials, if any, for creating and
     /// updating services.
-    service_docker: bollard::Docker,
+    service_docker: super::request::DockerApi,
     /// Digests asked of the registry, once per image for the whole batch.
     resolver: Resolver,
     /// Bounds how many stacks send their writes at the same time.
@@ -602,7 +602,10 @@ impl Engine {
                 continue;
             };
             let id = service.id.unwrap_or_default();
-            let removed = self.docker().delete_service(&id).await;
+            let removed = self
+                .docker()
+                .call("delete_service", |docker| docker.delete_service(&id))
+                .await;
             match removed.during("removing", ObjectKind::Service, &name) {
                 Ok(()) => {
                     recorder.emit(DeployEvent::Service {
@@ -696,18 +699,25 @@ impl Engine {
         // reference), so every service and task counts, read afresh since
         // this deploy changed some.
         let services = docker
-            .list_services(None::<ListServicesOptions>)
+            .call("list_services", |docker| {
+                docker.list_services(None::<ListServicesOptions>)
+            })
             .await
             .during(
                 "listing services to find unused versions of stack",
                 ObjectKind::Service,
                 &spec.name,
             )?;
-        let tasks = docker.list_tasks(None::<ListTasksOptions>).await.during(
-            "listing tasks to find unused versions of stack",
-            ObjectKind::Task,
-            &spec.name,
-        )?;
+        let tasks = docker
+            .call("list_tasks", |docker| {
+                docker.list_tasks(None::<ListTasksOptions>)
+            })
+            .await
+            .during(
+                "listing tasks to find unused versions of stack",
+                ObjectKind::Task,
+                &spec.name,
+            )?;
         let in_use = file_object::referenced_ids(&services, &tasks);
         for (kind, objects) in stale {
             let mut removed = Vec::new();

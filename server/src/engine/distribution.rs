@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::models::{DistributionInspect, Platform};
 use tokio::sync::OnceCell;
 
@@ -57,13 +57,13 @@ fn to_pinned(image: &str, answer: DistributionInspect) -> Option<PinnedImage> {
 /// stacks deploying side by side wait for the one request in flight).
 pub(crate) struct Resolver {
     /// A client that carries the deploy's registry credentials, if any.
-    docker: Docker,
+    docker: DockerApi,
     answers: Mutex<HashMap<String, Arc<OnceCell<Option<PinnedImage>>>>>,
 }
 
 impl Resolver {
     /// A resolver asking through `docker`.
-    pub(crate) fn new(docker: Docker) -> Resolver {
+    pub(crate) fn new(docker: DockerApi) -> Resolver {
         Resolver {
             docker,
             answers: Mutex::default(),
@@ -85,7 +85,13 @@ impl Resolver {
         };
         answer
             .get_or_init(|| async {
-                match self.docker.inspect_registry_image(image, None).await {
+                match self
+                    .docker
+                    .call("inspect_registry_image", |docker| {
+                        docker.inspect_registry_image(image, None)
+                    })
+                    .await
+                {
                     Ok(answer) => to_pinned(image, answer),
                     Err(_) => None,
                 }

@@ -12,8 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::request::DockerApi;
 use base64::Engine as _;
-use bollard::Docker;
 use bollard::models::{ConfigSpec, Driver, SecretSpec, Service, Task};
 use bollard::query_parameters::{
     ListConfigsOptions, ListSecretsOptions, UpdateConfigOptions, UpdateSecretOptions,
@@ -93,15 +93,19 @@ fn live_config(config: bollard::models::Config) -> LiveFileObject {
 
 /// Lists every secret or config of the swarm (secrets without their data,
 /// which swarm never returns; configs with it).
-pub(crate) async fn list_all(docker: &Docker, kind: FileKind) -> Result<Vec<LiveFileObject>> {
+pub(crate) async fn list_all(docker: &DockerApi, kind: FileKind) -> Result<Vec<LiveFileObject>> {
     match kind {
         FileKind::Secret => docker
-            .list_secrets(None::<ListSecretsOptions>)
+            .call("list_secrets", |docker| {
+                docker.list_secrets(None::<ListSecretsOptions>)
+            })
             .await
             .map(|list| list.into_iter().map(live_secret).collect())
             .during("listing", ObjectKind::Secret, "all secrets"),
         FileKind::Config => docker
-            .list_configs(None::<ListConfigsOptions>)
+            .call("list_configs", |docker| {
+                docker.list_configs(None::<ListConfigsOptions>)
+            })
             .await
             .map(|list| list.into_iter().map(live_config).collect())
             .during("listing", ObjectKind::Config, "all configs"),
@@ -110,19 +114,23 @@ pub(crate) async fn list_all(docker: &Docker, kind: FileKind) -> Result<Vec<Live
 
 /// Lists the secrets or configs labelled as belonging to stack `stack`.
 pub(crate) async fn list_stack_objects(
-    docker: &Docker,
+    docker: &DockerApi,
     kind: FileKind,
     stack: &str,
 ) -> Result<Vec<LiveFileObject>> {
     let filters = Some(stack_filter(stack));
     match kind {
         FileKind::Secret => docker
-            .list_secrets(Some(ListSecretsOptions { filters }))
+            .call("list_secrets", |docker| {
+                docker.list_secrets(Some(ListSecretsOptions { filters }))
+            })
             .await
             .map(|list| list.into_iter().map(live_secret).collect())
             .during("listing secrets of stack", ObjectKind::Secret, stack),
         FileKind::Config => docker
-            .list_configs(Some(ListConfigsOptions { filters }))
+            .call("list_configs", |docker| {
+                docker.list_configs(Some(ListConfigsOptions { filters }))
+            })
             .await
             .map(|list| list.into_iter().map(live_config).collect())
             .during("listing configs of stack", ObjectKind::Config, stack),
@@ -130,10 +138,18 @@ pub(crate) async fn list_stack_objects(
 }
 
 /// Removes one secret or config.
-pub(crate) async fn remove(docker: &Docker, kind: FileKind, id: &str, name: &str) -> Result<()> {
+pub(crate) async fn remove(docker: &DockerApi, kind: FileKind, id: &str, name: &str) -> Result<()> {
     match kind {
-        FileKind::Secret => docker.delete_secret(id).await,
-        FileKind::Config => docker.delete_config(id).await,
+        FileKind::Secret => {
+            docker
+                .call("delete_secret", |docker| docker.delete_secret(id))
+                .await
+        }
+        FileKind::Config => {
+            docker
+                .call("delete_config", |docker| docker.delete_config(id))
+                .await
+        }
     }
     .during("removing", kind.object_kind(), name)
 }
@@ -206,7 +222,7 @@ fn is_named_after_content(object: &FileSpecObject) -> bool {
 /// if the content is unchanged, so this also checks the content of secrets,
 /// which cannot be read back.
 async fn update(
-    docker: &Docker,
+    docker: &DockerApi,
     kind: FileKind,
     live: &LiveFileObject,
     object: &FileSpecObject,
@@ -219,20 +235,24 @@ async fn update(
     let result = match kind {
         FileKind::Secret => {
             docker
-                .update_secret(
-                    &live.id,
-                    to_secret_spec(object),
-                    UpdateSecretOptions { version },
-                )
+                .call("update_secret", |docker| {
+                    docker.update_secret(
+                        &live.id,
+                        to_secret_spec(object),
+                        UpdateSecretOptions { version },
+                    )
+                })
                 .await
         }
         FileKind::Config => {
             docker
-                .update_config(
-                    &live.id,
-                    to_config_spec(object),
-                    UpdateConfigOptions { version },
-                )
+                .call("update_config", |docker| {
+                    docker.update_config(
+                        &live.id,
+                        to_config_spec(object),
+                        UpdateConfigOptions { version },
+                    )
+                })
                 .await
         }
     };
@@ -257,7 +277,7 @@ async fn update(
 /// hash takes an update that changes nothing, since swarm never returns a
 /// secret's data.
 pub(crate) async fn plan(
-    docker: &Docker,
+    docker: &DockerApi,
     kind: FileKind,
     objects: &[FileSpecObject],
     live: &[LiveFileObject],
@@ -308,7 +328,7 @@ pub(crate) async fn plan(
 /// `done` with each object created (`true`) or relabelled (`false`).
 /// Returns every object's ID by name.
 pub(crate) async fn apply(
-    docker: &Docker,
+    docker: &DockerApi,
     kind: FileKind,
     objects: &[FileSpecObject],
     plans: Vec<FilePlan>,
@@ -325,8 +345,20 @@ pub(crate) async fn apply(
             }
             FilePlan::Create => {
                 let created = match kind {
-                    FileKind::Secret => docker.create_secret(to_secret_spec(object)).await,
-                    FileKind::Config => docker.create_config(to_config_spec(object)).await,
+                    FileKind::Secret => {
+                        docker
+                            .call("create_secret", |docker| {
+                                docker.create_secret(to_secret_spec(object))
+                            })
+                            .await
+                    }
+                    FileKind::Config => {
+                        docker
+                            .call("create_config", |docker| {
+                                docker.create_config(to_config_spec(object))
+                            })
+                            .await
+                    }
                 }
                 .during("creating", kind.object_kind(), &object.name)?;
                 done(&object.name, true);
@@ -388,7 +420,7 @@ pub(crate) fn referenced_ids(services: &[Service], tasks: &[Task]) -> HashSet<St
 /// configs) that nothing refers to (`in_use`, by ID). Failures are returned
 /// as messages: an old version left behind does not fail a deploy.
 pub(crate) async fn remove_unused(
-    docker: &Docker,
+    docker: &DockerApi,
     kind: FileKind,
     stale: &[&LiveFileObject],
     in_use: &HashSet<String>,

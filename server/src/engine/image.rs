@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -101,7 +101,7 @@ impl Engine {
     }
 }
 
-async fn build_image(docker: &Docker, build: &ImageBuild, log: Log<'_>) -> Result<BuiltImage> {
+async fn build_image(docker: &DockerApi, build: &ImageBuild, log: Log<'_>) -> Result<BuiltImage> {
     let (context_dir, dockerfile) = (build.context.clone(), build.dockerfile.clone());
     let context =
         tokio::task::spawn_blocking(move || BuildContext::plan(&context_dir, &dockerfile))
@@ -156,7 +156,9 @@ async fn build_image(docker: &Docker, build: &ImageBuild, log: Log<'_>) -> Resul
     let mut image_id = None;
     let mut failure = None;
     {
-        let mut stream = docker.build_image(options, None, Some(bollard::body_try_stream(body)));
+        let mut stream = docker.stream(Some("build_image"), |docker| {
+            docker.build_image(options, None, Some(bollard::body_try_stream(body)))
+        });
         while let Some(message) = stream.next().await {
             match message {
                 Ok(info) => {
@@ -211,7 +213,7 @@ async fn build_image(docker: &Docker, build: &ImageBuild, log: Log<'_>) -> Resul
         Some(id) => id,
         // Daemons that do not send the id in `aux`: ask for it.
         None => docker
-            .inspect_image(&build.tag)
+            .call("inspect_image", |docker| docker.inspect_image(&build.tag))
             .await
             .map_err(|source| Error::Build {
                 tag: build.tag.clone(),
@@ -263,7 +265,7 @@ impl Write for ChunkSender {
 }
 
 async fn push_image(
-    docker: &Docker,
+    docker: &DockerApi,
     source_tag: &str,
     destination: &str,
     auth: Option<&RegistryAuth>,
@@ -276,7 +278,9 @@ async fn push_image(
         tag: Some(tag.clone()),
     };
     docker
-        .tag_image(source_tag, Some(options))
+        .call("tag_image", |docker| {
+            docker.tag_image(source_tag, Some(options))
+        })
         .await
         .map_err(|source| Error::Tag {
             image: source_tag.to_owned(),
@@ -290,7 +294,10 @@ async fn push_image(
     let mut digest = None;
     let mut failure = None;
     {
-        let mut stream = client.create_image(None::<CreateImageOptions>, None, None);
+        // Timed as what it is (see `push_request`).
+        let mut stream = client.stream(Some("push_image"), |docker| {
+            docker.create_image(None::<CreateImageOptions>, None, None)
+        });
         while let Some(message) = stream.next().await {
             match message {
                 Ok(info) => {
@@ -336,7 +343,7 @@ async fn push_image(
 /// (it decodes URL-safe base64, and silently pushes without credentials
 /// when that fails). The create-image call decodes the same message shape
 /// with the `id`, so voc sends that call and rewrites its path and header.
-fn push_request(docker: &Docker, repository: &str, tag: &str, auth_header: String) -> Docker {
+fn push_request(docker: &DockerApi, repository: &str, tag: &str, auth_header: String) -> DockerApi {
     let push_path = format!("/images/{repository}/push?tag={tag}");
     docker.clone().with_request_modifier(move |mut request| {
         let uri = request.uri().to_string();

@@ -66,9 +66,9 @@ impl Engine {
         name: &str,
         tail: u32,
     ) -> Result<impl Stream<Item = Result<ServiceLogLine>> + Send + use<>> {
-        let inspect = self
-            .docker()
-            .inspect_service(name, None::<InspectServiceOptions>);
+        let inspect = self.docker().call("inspect_service", |docker| {
+            docker.inspect_service(name, None::<InspectServiceOptions>)
+        });
         let service = match tokio::time::timeout(CONNECT_TIMEOUT, inspect).await {
             Err(_) => {
                 return Err(Error::EngineTimeout {
@@ -102,7 +102,10 @@ impl Engine {
             .tail(&tail.min(MAX_TAIL).to_string())
             .build();
         let name = name.to_owned();
-        let raw = self.docker().service_logs(&id, Some(options));
+        // Not timed: a followed log lasts as long as its reader wants.
+        let raw = self
+            .docker()
+            .stream(None, |docker| docker.service_logs(&id, Some(options)));
         let mut limiter = RateLimit::new(MAX_LINES_PER_SECOND);
         let lines = raw.flat_map(move |item| {
             let lines: Vec<Result<ServiceLogLine>> = match item {

@@ -31,6 +31,9 @@ use std::sync::{Arc, Mutex};
 
 use bollard::Docker;
 
+use crate::conf::model::DEFAULT_TARGET;
+use request::DockerApi;
+
 pub mod applied;
 mod build_context;
 pub mod converge;
@@ -47,6 +50,7 @@ pub mod network;
 pub mod reference;
 pub mod registry_auth;
 pub mod remove;
+mod request;
 pub mod service;
 mod snapshot;
 pub mod spec_hash;
@@ -70,7 +74,7 @@ pub use stack::{ServiceMode, ServiceSummary, StackSummary, TaskSummary};
 /// Cheap to clone: clones share the connection and the locks.
 #[derive(Clone)]
 pub struct Engine {
-    docker: Docker,
+    docker: DockerApi,
     stack_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
@@ -139,7 +143,7 @@ impl Engine {
     /// Checks that the daemon answers (`GET /_ping`).
     pub async fn ping(&self) -> Result<()> {
         self.docker
-            .ping()
+            .call("ping", |docker| docker.ping())
             .await
             .map(|_| ())
             .map_err(|source| Error::Api {
@@ -151,15 +155,31 @@ impl Engine {
     }
 
     /// Wraps an existing bollard client (already connected and negotiated).
+    /// Its requests are timed as target `default` until [`Engine::for_target`]
+    /// names it.
     pub fn from_docker(docker: Docker) -> Engine {
         Engine {
-            docker,
+            docker: DockerApi::new(docker, Arc::from(DEFAULT_TARGET)),
             stack_locks: Arc::default(),
         }
     }
 
-    /// The bollard client, for the engine modules.
-    pub(crate) fn docker(&self) -> &Docker {
+    /// The same engine, its requests timed as target `target` in the
+    /// metrics (`voc serve` names each configured engine).
+    pub fn for_target(self, target: &str) -> Engine {
+        Engine {
+            docker: self.docker.for_target(target),
+            stack_locks: self.stack_locks,
+        }
+    }
+
+    /// The target this engine's requests are timed as.
+    pub fn target(&self) -> &str {
+        self.docker.target()
+    }
+
+    /// The client, for the engine modules.
+    pub(crate) fn docker(&self) -> &DockerApi {
         &self.docker
     }
 
@@ -181,7 +201,8 @@ impl Engine {
     /// Fails with the docker CLI's message unless this engine is a swarm
     /// manager (`/info` `Swarm.ControlAvailable`).
     pub async fn check_swarm_manager(&self) -> Result<()> {
-        let info = self.docker.info().await.map_err(|source| Error::Api {
+        let info = self.docker.call("info", |docker| docker.info()).await;
+        let info = info.map_err(|source| Error::Api {
             verb: "reading",
             kind: ObjectKind::Engine,
             name: "/info".to_owned(),

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptions};
 
 use super::error::{ApiContext, Error, ObjectKind, Result, is_not_found};
@@ -50,7 +50,7 @@ impl From<bollard::models::Network> for LiveNetwork {
 /// there is inspected, so that the daemon's own lookup (ID prefixes) decides
 /// and says "not found".
 pub(crate) async fn check_external(
-    docker: &Docker,
+    docker: &DockerApi,
     known: &[LiveNetwork],
     networks: &[NetworkObject],
 ) -> Result<()> {
@@ -83,12 +83,17 @@ pub(crate) async fn check_external(
 
 /// The scope of network `name` by inspecting it; fails with the docker
 /// CLI's message if it does not exist.
-async fn inspect_scope(docker: &Docker, name: &str) -> Result<String> {
+async fn inspect_scope(docker: &DockerApi, name: &str) -> Result<String> {
     let options = InspectNetworkOptions {
         verbose: false,
         scope: None,
     };
-    match docker.inspect_network(name, Some(options)).await {
+    match docker
+        .call("inspect_network", |docker| {
+            docker.inspect_network(name, Some(options))
+        })
+        .await
+    {
         Ok(found) => Ok(found.scope.unwrap_or_default()),
         Err(e) if is_not_found(&e) => Err(Error::ExternalNetworkNotFound {
             network: name.to_owned(),
@@ -99,17 +104,18 @@ async fn inspect_scope(docker: &Docker, name: &str) -> Result<String> {
 
 /// The names of the networks that carry stack `stack`'s label.
 pub(crate) async fn list_stack_networks(
-    docker: &Docker,
+    docker: &DockerApi,
     stack: &str,
 ) -> Result<Vec<(String, String)>> {
     let options = ListNetworksOptions {
         filters: Some(stack_filter(stack)),
     };
-    let networks = docker.list_networks(Some(options)).await.during(
-        "listing networks of stack",
-        ObjectKind::Network,
-        stack,
-    )?;
+    let networks = docker
+        .call("list_networks", |docker| {
+            docker.list_networks(Some(options))
+        })
+        .await
+        .during("listing networks of stack", ObjectKind::Network, stack)?;
     Ok(networks
         .into_iter()
         .filter_map(|n| Some((n.id?, n.name?)))
@@ -120,7 +126,7 @@ pub(crate) async fn list_stack_networks(
 /// (the names of the stack's networks), calling `created` with each new
 /// network's name.
 pub(crate) async fn create_missing(
-    docker: &Docker,
+    docker: &DockerApi,
     existing: &HashSet<&str>,
     networks: &[NetworkObject],
     created: &mut (dyn FnMut(&str) + Send),
@@ -134,11 +140,10 @@ pub(crate) async fn create_missing(
         if request.driver.as_deref().is_none_or(str::is_empty) {
             request.driver = Some(DEFAULT_DRIVER.to_owned());
         }
-        docker.create_network(request).await.during(
-            "creating",
-            ObjectKind::Network,
-            &network.name,
-        )?;
+        docker
+            .call("create_network", |docker| docker.create_network(request))
+            .await
+            .during("creating", ObjectKind::Network, &network.name)?;
         created(&network.name);
     }
     Ok(())
@@ -175,9 +180,15 @@ mod tests {
     /// points at a closed port, so any request would fail the check.
     #[tokio::test]
     async fn external_networks_are_checked_against_the_listing() {
-        let docker =
-            Docker::connect_with_http("tcp://127.0.0.1:1", 1, bollard::API_DEFAULT_VERSION)
-                .unwrap();
+        let docker = DockerApi::new(
+            bollard::Docker::connect_with_http(
+                "tcp://127.0.0.1:1",
+                1,
+                bollard::API_DEFAULT_VERSION,
+            )
+            .unwrap(),
+            "test".into(),
+        );
         let network = |id: &str, name: &str, scope: &str| LiveNetwork {
             id: id.into(),
             name: name.into(),

@@ -5,8 +5,8 @@
 //! which breaks passwords whose encoding contains `+` or `/`, so voc builds
 //! the header itself and adds it to requests with a request modifier.
 
+use super::request::DockerApi;
 use base64::Engine as _;
-use bollard::Docker;
 
 /// Credentials for one registry, as `docker login` stores them.
 #[derive(Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl RegistryAuth {
     }
 
     /// A client that sends this header with every request it makes.
-    pub(crate) fn apply_to(&self, docker: &Docker) -> Docker {
+    pub(crate) fn apply_to(&self, docker: &DockerApi) -> DockerApi {
         let value = self.to_header_value();
         docker.clone().with_request_modifier(move |mut request| {
             // Base64 always parses as a header value.

@@ -130,7 +130,7 @@ impl Engine {
         for service in &services {
             let id = service.id.clone().unwrap_or_default();
             let result = docker
-                .delete_service(&id)
+                .call("delete_service", |docker| docker.delete_service(&id))
                 .await
                 .map_err(|source| Error::Api {
                     verb: "removing",
@@ -155,7 +155,7 @@ impl Engine {
             self.wait_for_tasks_gone(name, progress).await?;
             for (id, network) in &networks {
                 let result = docker
-                    .remove_network(id)
+                    .call("remove_network", |docker| docker.remove_network(id))
                     .await
                     .map_err(|source| Error::Api {
                         verb: "removing",
@@ -196,7 +196,9 @@ impl Engine {
                 ..Default::default()
             };
             let containers = docker
-                .list_containers(Some(options))
+                .call("list_containers", |docker| {
+                    docker.list_containers(Some(options))
+                })
                 .await
                 .map_err(|source| Error::Api {
                     verb: "listing containers of stack",

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::models::{Platform, Service, ServiceSpec, TaskSpecPlacement};
 use bollard::query_parameters::UpdateServiceOptions;
 
@@ -97,7 +97,7 @@ pub(crate) fn plan(
 /// What carrying out a deploy of one service needs besides the service.
 pub(crate) struct ServiceContext<'a> {
     /// A client carrying the registry credentials, if any.
-    pub docker: &'a Docker,
+    pub docker: &'a DockerApi,
     /// The `--resolve-image` mode.
     pub resolve: ResolveImage,
     /// Extra `io.voc.*` labels for the service.
@@ -230,9 +230,7 @@ pub(crate) async fn deploy_service(
         attempt += 1;
         let plan = match plan(&hash, written, context.resolve, live.as_ref()) {
             ServicePlan::Unchanged if context.force => ServicePlan::Update(ImageSource::Live),
-            ServicePlan::CheckDigest if context.force => {
-                ServicePlan::Update(ImageSource::Registry)
-            }
+            ServicePlan::CheckDigest if context.force => ServicePlan::Update(ImageSource::Registry),
             plan => plan,
         };
         let mut warning = None;
@@ -246,11 +244,11 @@ pub(crate) async fn deploy_service(
                 _ => (tagged.clone(), None),
             };
             let spec = to_final_spec(object, &hash, context, &image, platforms, None)?;
-            let created = context.docker.create_service(spec, None).await.during(
-                "creating",
-                ObjectKind::Service,
-                &object.name,
-            )?;
+            let created = context
+                .docker
+                .call("create_service", |docker| docker.create_service(spec, None))
+                .await
+                .during("creating", ObjectKind::Service, &object.name)?;
             let warnings = warning
                 .into_iter()
                 .chain(created.warnings.into_iter().flatten())
@@ -330,7 +328,9 @@ pub(crate) async fn deploy_service(
         };
         match context
             .docker
-            .update_service(&id, spec, options, None)
+            .call("update_service", |docker| {
+                docker.update_service(&id, spec, options, None)
+            })
             .await
         {
             Ok(response) => {
@@ -353,11 +353,13 @@ pub(crate) async fn deploy_service(
                         source: e,
                     });
                 }
-                let fresh = context.docker.inspect_service(&id, None).await.during(
-                    "inspecting",
-                    ObjectKind::Service,
-                    &object.name,
-                )?;
+                let fresh = context
+                    .docker
+                    .call("inspect_service", |docker| {
+                        docker.inspect_service(&id, None)
+                    })
+                    .await
+                    .during("inspecting", ObjectKind::Service, &object.name)?;
                 live = Some(fresh);
             }
             Err(e) => return Err(e).during("updating", ObjectKind::Service, &object.name),
@@ -478,9 +480,15 @@ mod tests {
 
     #[test]
     fn final_spec_has_labels_ids_image_and_force_update() {
-        let docker =
-            Docker::connect_with_http("tcp://127.0.0.1:1", 1, bollard::API_DEFAULT_VERSION)
-                .unwrap();
+        let docker = DockerApi::new(
+            bollard::Docker::connect_with_http(
+                "tcp://127.0.0.1:1",
+                1,
+                bollard::API_DEFAULT_VERSION,
+            )
+            .unwrap(),
+            "test".into(),
+        );
         let labels = BTreeMap::from([("io.voc.commit".to_owned(), "abc".to_owned())]);
         let secret_ids = HashMap::from([("s_db_12345678".to_owned(), "secret-id".to_owned())]);
         let config_ids = HashMap::from([("s_site_abcdef01".to_owned(), "config-id".to_owned())]);
@@ -565,7 +573,7 @@ mod tests {
     /// update is refused as out of sequence; voc re-inspects and succeeds.
     #[tokio::test]
     async fn stale_update_is_retried_after_a_fresh_inspect() {
-        let docker = Docker::connect_with_defaults()
+        let docker = bollard::Docker::connect_with_defaults()
             .unwrap()
             .negotiate_version()
             .await
@@ -621,15 +629,16 @@ mod tests {
 
         let labels = BTreeMap::new();
         let ids = HashMap::new();
+        let api = DockerApi::new(docker.clone(), "test".into());
         let context = ServiceContext {
-            docker: &docker,
+            docker: &api,
             resolve: ResolveImage::Never,
             labels: &labels,
             secret_ids: &ids,
             config_ids: &ids,
             force: false,
         };
-        let resolver = Resolver::new(docker.clone());
+        let resolver = Resolver::new(api.clone());
         let applied = deploy_service(&context, &resolver, &object, Some(stale))
             .await
             .unwrap();

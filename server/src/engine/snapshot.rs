@@ -32,7 +32,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::models::Service;
 use bollard::query_parameters::{ListNetworksOptions, ListServicesOptions};
 
@@ -60,7 +60,7 @@ pub(crate) struct SwarmSnapshot {
 impl SwarmSnapshot {
     /// Reads what deploying `specs` needs, with the requests sent
     /// concurrently. Reads nothing for an empty batch.
-    pub(crate) async fn read(docker: &Docker, specs: &[&StackSpec]) -> Result<SwarmSnapshot> {
+    pub(crate) async fn read(docker: &DockerApi, specs: &[&StackSpec]) -> Result<SwarmSnapshot> {
         if specs.is_empty() {
             return Ok(SwarmSnapshot::default());
         }
@@ -138,7 +138,7 @@ fn is_not_manager(error: &bollard::errors::Error) -> bool {
 /// stack's label when there is one, else by the label's key (every stack's
 /// services) and sorted out here.
 async fn read_services(
-    docker: &Docker,
+    docker: &DockerApi,
     stacks: &HashSet<&str>,
 ) -> Result<HashMap<String, Vec<Service>>> {
     let (filters, scope) = match stacks.iter().next() {
@@ -152,7 +152,12 @@ async fn read_services(
         filters: Some(filters),
         status: None,
     };
-    let services = match docker.list_services(Some(options)).await {
+    let services = match docker
+        .call("list_services", |docker| {
+            docker.list_services(Some(options))
+        })
+        .await
+    {
         Err(e) if is_not_manager(&e) => return Err(Error::NotSwarmManager),
         listed => listed.during("listing services of", ObjectKind::Service, scope)?,
     };
@@ -173,9 +178,11 @@ async fn read_services(
 
 /// Every network, local and swarm-scoped (a manager lists the swarm's
 /// networks even where no task of them runs).
-async fn read_networks(docker: &Docker) -> Result<Vec<LiveNetwork>> {
+async fn read_networks(docker: &DockerApi) -> Result<Vec<LiveNetwork>> {
     let networks = docker
-        .list_networks(None::<ListNetworksOptions>)
+        .call("list_networks", |docker| {
+            docker.list_networks(None::<ListNetworksOptions>)
+        })
         .await
         .during("listing", ObjectKind::Network, "all networks")?;
     Ok(networks.into_iter().map(LiveNetwork::from).collect())

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::models::{Service, ServiceSpecMode, Task, TaskState};
 use bollard::query_parameters::{ListNodesOptions, ListServicesOptions};
 
@@ -123,7 +123,7 @@ pub(crate) fn stack_filter(stack: &str) -> HashMap<String, Vec<String>> {
 
 /// Lists the services of stack `stack`, optionally with task counts.
 pub(crate) async fn list_stack_services(
-    docker: &Docker,
+    docker: &DockerApi,
     stack: &str,
     status: bool,
 ) -> Result<Vec<Service>> {
@@ -131,11 +131,12 @@ pub(crate) async fn list_stack_services(
         filters: Some(stack_filter(stack)),
         status: Some(status),
     };
-    docker.list_services(Some(options)).await.during(
-        "listing services of stack",
-        ObjectKind::Service,
-        stack,
-    )
+    docker
+        .call("list_services", |docker| {
+            docker.list_services(Some(options))
+        })
+        .await
+        .during("listing services of stack", ObjectKind::Service, stack)
 }
 
 /// The swarm name of a service (empty if the engine did not say).
@@ -156,11 +157,13 @@ impl Engine {
             filters: Some(filters),
             status: None,
         };
-        let services = self.docker().list_services(Some(options)).await.during(
-            "listing",
-            ObjectKind::Service,
-            "all stacks",
-        )?;
+        let services = self
+            .docker()
+            .call("list_services", |docker| {
+                docker.list_services(Some(options))
+            })
+            .await
+            .during("listing", ObjectKind::Service, "all stacks")?;
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for service in &services {
             let stack = service
@@ -204,7 +207,9 @@ impl Engine {
             .collect();
         let nodes = self
             .docker()
-            .list_nodes(None::<ListNodesOptions>)
+            .call("list_nodes", |docker| {
+                docker.list_nodes(None::<ListNodesOptions>)
+            })
             .await
             .during("listing nodes for stack", ObjectKind::Engine, name)?;
         let hostnames: HashMap<&str, &str> = nodes

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use bollard::Docker;
+use super::request::DockerApi;
 use bollard::models::{Task, TaskState};
 use bollard::query_parameters::ListTasksOptions;
 
@@ -12,12 +12,12 @@ use super::stack::stack_filter;
 
 /// Lists the tasks of every service of stack `stack` (tasks match the
 /// owning service's labels).
-pub(crate) async fn list_stack_tasks(docker: &Docker, stack: &str) -> Result<Vec<Task>> {
+pub(crate) async fn list_stack_tasks(docker: &DockerApi, stack: &str) -> Result<Vec<Task>> {
     let options = ListTasksOptions {
         filters: Some(stack_filter(stack)),
     };
     docker
-        .list_tasks(Some(options))
+        .call("list_tasks", |docker| docker.list_tasks(Some(options)))
         .await
         .during("listing tasks of stack", ObjectKind::Task, stack)
 }
@@ -26,7 +26,7 @@ pub(crate) async fn list_stack_tasks(docker: &Docker, stack: &str) -> Result<Vec
 /// daemon's `_up-to-date` filter, which the docker CLI's progress display
 /// uses too).
 pub(crate) async fn list_up_to_date_tasks(
-    docker: &Docker,
+    docker: &DockerApi,
     service_id: &str,
     service_name: &str,
 ) -> Result<Vec<Task>> {
@@ -37,11 +37,10 @@ pub(crate) async fn list_up_to_date_tasks(
     let options = ListTasksOptions {
         filters: Some(filters),
     };
-    docker.list_tasks(Some(options)).await.during(
-        "listing tasks of service",
-        ObjectKind::Task,
-        service_name,
-    )
+    docker
+        .call("list_tasks", |docker| docker.list_tasks(Some(options)))
+        .await
+        .during("listing tasks of service", ObjectKind::Task, service_name)
 }
 
 /// The order of task states, as the docker CLI ranks them (later = further

@@ -135,11 +135,13 @@ impl Engine {
             filters: Some(stacks_filter()),
             status: Some(false),
         };
-        let services = self.docker().list_services(Some(options)).await.during(
-            "listing",
-            ObjectKind::Service,
-            "all stacks",
-        )?;
+        let services = self
+            .docker()
+            .call("list_services", |docker| {
+                docker.list_services(Some(options))
+            })
+            .await
+            .during("listing", ObjectKind::Service, "all stacks")?;
         Ok(services.iter().filter_map(to_live_service).collect())
     }
 
@@ -149,11 +151,11 @@ impl Engine {
         let options = ListTasksOptions {
             filters: Some(stacks_filter()),
         };
-        let tasks = self.docker().list_tasks(Some(options)).await.during(
-            "listing tasks of",
-            ObjectKind::Task,
-            "all stacks",
-        )?;
+        let tasks = self
+            .docker()
+            .call("list_tasks", |docker| docker.list_tasks(Some(options)))
+            .await
+            .during("listing tasks of", ObjectKind::Task, "all stacks")?;
         Ok(tasks.iter().map(to_live_task).collect())
     }
 
@@ -161,7 +163,9 @@ impl Engine {
     pub async fn node_names(&self) -> Result<HashMap<String, String>> {
         let nodes = self
             .docker()
-            .list_nodes(None::<bollard::query_parameters::ListNodesOptions>)
+            .call("list_nodes", |docker| {
+                docker.list_nodes(None::<bollard::query_parameters::ListNodesOptions>)
+            })
             .await
             .during("listing", ObjectKind::Engine, "nodes")?;
         Ok(nodes
@@ -176,7 +180,7 @@ impl Engine {
     pub async fn engine_info(&self) -> Result<EngineInfo> {
         let info = self
             .docker()
-            .info()
+            .call("info", |docker| docker.info())
             .await
             .during("reading", ObjectKind::Engine, "/info")?;
         Ok(EngineInfo {
@@ -193,7 +197,9 @@ impl Engine {
     pub async fn local_images(&self) -> Result<Vec<LocalImage>> {
         let images = self
             .docker()
-            .list_images(Some(ListImagesOptions::default()))
+            .call("list_images", |docker| {
+                docker.list_images(Some(ListImagesOptions::default()))
+            })
             .await
             .during("listing", ObjectKind::Image, "local images")?;
         Ok(images
