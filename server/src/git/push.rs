@@ -45,6 +45,7 @@ use super::error::{Error, Result};
 use super::remote::{Authenticator, Remote};
 use super::write::{CommitRequest, PushedCommit};
 use super::{CommitId, GitRepo};
+use crate::metrics::PushResult;
 
 /// How often and how patiently [`GitRepo::commit_and_push_with`] retries a
 /// push that someone else overtook.
@@ -253,6 +254,14 @@ impl GitRepo {
     /// `FETCH_HEAD`: concurrent writers would fight over its lock), and
     /// returns the head the remote advertised.
     fn fetch_head_for_write(&self, remote: &Remote) -> Result<CommitId> {
+        let started = std::time::Instant::now();
+        let fetched = self.fetch_head_for_write_untimed(remote);
+        crate::metrics::git_fetch(fetched.is_ok(), started.elapsed());
+        fetched
+    }
+
+    /// [`GitRepo::fetch_head_for_write`], without its metrics.
+    fn fetch_head_for_write_untimed(&self, remote: &Remote) -> Result<CommitId> {
         let fetch_error = |source| Error::Fetch {
             url: remote.url.clone(),
             branch: remote.branch.clone(),
@@ -290,6 +299,24 @@ impl GitRepo {
 
     /// Pushes `commit` to the branch if the branch is still at `lease`.
     fn push_with_lease(
+        &self,
+        remote: &Remote,
+        lease: &CommitId,
+        commit: &CommitId,
+    ) -> Result<PushOutcome> {
+        let started = std::time::Instant::now();
+        let pushed = self.push_with_lease_untimed(remote, lease, commit);
+        let result = match pushed {
+            Ok(PushOutcome::Accepted) => PushResult::Accepted,
+            Ok(PushOutcome::Overtaken) => PushResult::Overtaken,
+            Err(_) => PushResult::Error,
+        };
+        crate::metrics::git_push(result, started.elapsed());
+        pushed
+    }
+
+    /// [`GitRepo::push_with_lease`], without its metrics.
+    fn push_with_lease_untimed(
         &self,
         remote: &Remote,
         lease: &CommitId,

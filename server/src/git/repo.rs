@@ -135,6 +135,14 @@ impl GitRepo {
     /// an [`Error::OriginMismatch`]. The worktree is not touched: follow with
     /// [`GitRepo::checkout`].
     pub fn fetch(&self, remote: &Remote) -> Result<CommitId> {
+        let started = std::time::Instant::now();
+        let fetched = self.fetch_untimed(remote);
+        crate::metrics::git_fetch(fetched.is_ok(), started.elapsed());
+        fetched
+    }
+
+    /// [`GitRepo::fetch`], without its metrics.
+    fn fetch_untimed(&self, remote: &Remote) -> Result<CommitId> {
         remote.check_branch()?;
         let refspec = remote.refspec();
         let mut origin = match self.repo.find_remote("origin") {

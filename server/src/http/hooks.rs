@@ -41,6 +41,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::HttpState;
+use crate::metrics::WebhookResult;
 
 /// How many delivery ids are remembered to ignore repeated deliveries.
 pub const REMEMBERED_DELIVERIES: usize = 1000;
@@ -148,6 +149,18 @@ impl Answer {
             status,
             body: body.into(),
             wake: false,
+        }
+    }
+}
+
+impl Answer {
+    /// What the delivery came to, for the metrics.
+    pub fn result(&self) -> WebhookResult {
+        match self.status {
+            _ if self.wake => WebhookResult::Accepted,
+            StatusCode::UNAUTHORIZED => WebhookResult::Refused,
+            StatusCode::BAD_REQUEST => WebhookResult::BadRequest,
+            _ => WebhookResult::Ignored,
         }
     }
 }
@@ -371,6 +384,7 @@ fn handle(state: &HttpState, provider: Provider, headers: &HeaderMap, body: &[u8
         body,
     };
     let answer = answer(delivery, secret, &config.repo.branch, &state.deliveries);
+    crate::metrics::webhook_delivered(provider.as_str(), answer.result());
     if answer.wake {
         state.app.follow.sync_now();
     }

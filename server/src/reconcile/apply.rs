@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tracing::Instrument;
 
 use super::plan::{Action, ActionKind, Plan};
 use crate::compose;
@@ -227,6 +228,10 @@ struct JobLog<'a> {
 impl JobLog<'_> {
     fn line(&self, line: impl Into<String>) {
         let line = line.into();
+        // Also in voc's own log, under the job's span (its id, kind,
+        // subject and target), so that `RUST_LOG=voc::job=warn` can leave
+        // them out.
+        tracing::info!(target: JOB_LOG_TARGET, "{line}");
         let mut seq = 0;
         if let Some(job) = self.job {
             match self.store.append_log(job, &line) {
@@ -246,6 +251,35 @@ impl JobLog<'_> {
             line,
         });
     }
+}
+
+/// The `tracing` target of the job log lines copied to voc's own log.
+pub const JOB_LOG_TARGET: &str = "voc::job";
+
+/// The span a job runs in: every line voc logs while the job runs carries
+/// its id (none for a dry run's action), kind, subject and target.
+pub fn job_span(job: Option<JobId>, kind: JobKind, subject: &str, target: &str) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        id = job.map(|job| job.0),
+        kind = %kind.as_str(),
+        subject = %subject,
+        target = %target,
+    )
+}
+
+/// Says in voc's log and metrics that job `id` ended as `status` without
+/// running, `sentence` saying why (the caller wrote it to the job's log and
+/// recorded the end). Blocking: reads the job from `store`.
+pub fn observe_end_without_run(store: &Store, id: JobId, status: JobStatus, sentence: &str) {
+    let Ok(Some(job)) = store.job(id) else {
+        return;
+    };
+    job_span(Some(id), job.kind, &job.subject, &job.target).in_scope(|| {
+        tracing::info!(target: JOB_LOG_TARGET, "{sentence}");
+        tracing::info!(status = %status.as_str(), "job ended");
+    });
+    crate::metrics::job_ended(&job.target, job.kind.as_str(), status.as_str());
 }
 
 /// Applies `plan`, whose files are checked out in `root` and described by
@@ -271,7 +305,10 @@ pub async fn apply(
         });
         let reserved = settings
             .reserved
-            .get(&(job_kind(&action.kind), subject_name(&action.kind).to_owned()))
+            .get(&(
+                job_kind(&action.kind),
+                subject_name(&action.kind).to_owned(),
+            ))
             .copied();
         let job = if reserved.is_some() {
             reserved
@@ -300,6 +337,12 @@ pub async fn apply(
             progress,
             lost: Mutex::new(0),
         };
+        let span = job_span(
+            job,
+            job_kind(&action.kind),
+            subject_name(&action.kind),
+            &action.target,
+        );
         let outcome = match (dry_run, blocked) {
             (true, _) => Outcome::Skipped {
                 reason: "dry run: nothing was changed".to_owned(),
@@ -313,22 +356,36 @@ pub async fn apply(
                     action: action.id,
                     job,
                 });
-                run_action(engine, root, conf, action, settings, &plan.to, &log).await
+                span.in_scope(
+                    || tracing::info!(reason = %action.reasons.join("; "), "job started"),
+                );
+                run_action(engine, root, conf, action, settings, &plan.to, &log)
+                    .instrument(span.clone())
+                    .await
             }
         };
-        let lost = *log
-            .lost
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if lost > 0 {
-            log.line(format!(
-                "warning: {lost} log line(s) could not be written to the store"
-            ));
-        }
-        if let Some(job) = job {
+        span.in_scope(|| {
+            let lost = *log
+                .lost
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if lost > 0 {
+                log.line(format!(
+                    "warning: {lost} log line(s) could not be written to the store"
+                ));
+            }
             let (status, note) = outcome.job_status();
-            let _ = store.finish_job(job, status, note);
-        }
+            tracing::info!(status = %status.as_str(), note, "job ended");
+            if let Some(job) = job
+                && store.finish_job(job, status, note).is_ok()
+            {
+                crate::metrics::job_ended(
+                    &action.target,
+                    job_kind(&action.kind).as_str(),
+                    status.as_str(),
+                );
+            }
+        });
         progress(ApplyEvent::Finished {
             action: action.id,
             job,
@@ -486,8 +543,8 @@ pub fn load_stack_spec(
     let variables = crate::secret::stack_variables(&stack.name, &stack.config, secret_key)?;
     let loaded = compose::load::load_files(&[root.join(&stack.compose_file)], &variables)
         .map_err(|error| anyhow::anyhow!("{} is invalid:\n{error}", stack.compose_file))?;
-    let spec = compose::convert(&stack.name, &loaded.file)
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let spec =
+        compose::convert(&stack.name, &loaded.file).map_err(|error| anyhow::anyhow!("{error}"))?;
     let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
     Ok((spec, warnings))
 }

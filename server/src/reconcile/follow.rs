@@ -47,6 +47,7 @@ use crate::conf::compose_cache::{self, ComposeCache};
 use crate::conf::model::Subject;
 use crate::conf::walk::ReadOptions;
 use crate::git::{CommitId, GitRepo};
+use crate::metrics::ReconcileResult;
 use crate::serve::{AppState, ConfSnapshot, JobEvent};
 use crate::store::{JobFilter, JobId, JobKind, JobStatus, NewJob, Store};
 
@@ -605,7 +606,9 @@ impl Reconciler {
     /// A reconcile, then the one-off jobs waiting.
     async fn round(&self) {
         lock(&self.target.status).reconciling = true;
+        let started = std::time::Instant::now();
         let result = self.reconcile().await;
+        crate::metrics::reconcile_ended(&self.name, reconcile_result(&result), started.elapsed());
         if let Some(notifier) = &self.notifier {
             let commit = self
                 .state
@@ -842,7 +845,9 @@ impl Reconciler {
         let written = tokio::task::spawn_blocking(move || {
             let seq = store.append_log(id, &note);
             // A job someone else finished meanwhile keeps its end.
-            let _ = store.finish_job(id, status, Some(&note));
+            if store.finish_job(id, status, Some(&note)).is_ok() {
+                super::apply::observe_end_without_run(&store, id, status, &note);
+            }
             seq
         })
         .await;
@@ -1055,6 +1060,16 @@ fn run_error(report: &ApplyReport) -> Option<String> {
         0 => None,
         1 => failures.into_iter().next(),
         n => Some(format!("{n} actions failed; first: {}", failures[0])),
+    }
+}
+
+/// How a reconcile round ended, for the metrics.
+fn reconcile_result(result: &anyhow::Result<Option<ApplyReport>>) -> ReconcileResult {
+    match result {
+        Err(_) => ReconcileResult::Error,
+        Ok(None) => ReconcileResult::Unchanged,
+        Ok(Some(report)) if report.counts().2 > 0 => ReconcileResult::Failed,
+        Ok(Some(_)) => ReconcileResult::Succeeded,
     }
 }
 

@@ -427,3 +427,58 @@ fn hex_decoding() {
     assert_eq!(decode_hex("zz"), None);
     assert_eq!(decode_hex("é1"), None);
 }
+
+#[test]
+fn each_answer_is_counted_under_what_it_came_to() {
+    let push = push_body("refs/heads/main", BEFORE, AFTER);
+    let elsewhere = push_body("refs/heads/feature", BEFORE, AFTER);
+    let garbage = b"not json".to_vec();
+    let cases = [
+        (
+            push_headers(Provider::GitHub, &push, "r-1"),
+            &push,
+            Some(SECRET),
+            WebhookResult::Accepted,
+        ),
+        (
+            push_headers(Provider::GitHub, &elsewhere, "r-2"),
+            &elsewhere,
+            Some(SECRET),
+            WebhookResult::Ignored,
+        ),
+        (
+            headers(&[
+                ("X-GitHub-Event", "ping"),
+                (
+                    "X-Hub-Signature-256",
+                    &format!("sha256={}", sign(SECRET, &push)),
+                ),
+            ]),
+            &push,
+            Some(SECRET),
+            WebhookResult::Ignored,
+        ),
+        (
+            push_headers(Provider::GitHub, &push, "r-3"),
+            &push,
+            Some("another secret"),
+            WebhookResult::Refused,
+        ),
+        (
+            push_headers(Provider::GitHub, &push, "r-4"),
+            &push,
+            None,
+            WebhookResult::Refused,
+        ),
+        (
+            push_headers(Provider::GitHub, &garbage, "r-5"),
+            &garbage,
+            Some(SECRET),
+            WebhookResult::BadRequest,
+        ),
+    ];
+    for (headers, body, secret, expected) in cases {
+        let answer = decide(Provider::GitHub, &headers, body, secret);
+        assert_eq!(answer.result(), expected, "{answer:?}");
+    }
+}
