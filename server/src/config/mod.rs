@@ -62,6 +62,9 @@ pub struct ServerConfig {
     /// The `Origin`s a browser may use the session cookie from on the
     /// WebSocket; empty: the server's own address only.
     pub allowed_origins: Vec<String>,
+    /// The bearer token `GET /metrics` asks for; `None`: open, like
+    /// `/healthz` (see `docs/observability.md`).
+    pub metrics_token: Option<String>,
 }
 
 /// The conf repo.
@@ -154,6 +157,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("admin_password", &masked(&self.admin_password))
             .field("secrets_key_file", &self.secrets_key_file)
             .field("allowed_origins", &self.allowed_origins)
+            .field("metrics_token", &masked(&self.metrics_token))
             .finish()
     }
 }
@@ -238,6 +242,7 @@ struct FileConfig {
     allowed_origins: Vec<String>,
     admin_password_file: Option<PathBuf>,
     secrets_key_file: Option<PathBuf>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -479,6 +484,7 @@ impl ServerConfig {
                 .map(PathBuf::from)
                 .or(file.secrets_key_file),
             allowed_origins,
+            metrics_token: get("VOC_METRICS_TOKEN").or(file.metrics_token),
         })
     }
 

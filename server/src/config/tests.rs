@@ -235,3 +235,19 @@ fn a_bad_admin_password_file_is_refused_naming_it() {
     .to_string();
     assert!(error.contains("VOC_ADMIN_PASSWORD is set too"), "{error}");
 }
+
+#[test]
+fn the_metrics_token_comes_from_the_file_or_the_environment_and_stays_masked() {
+    assert_eq!(load("", &[]).unwrap().metrics_token, None);
+    let config = load("metrics_token = \"from-file\"\n", &[]).unwrap();
+    assert_eq!(config.metrics_token.as_deref(), Some("from-file"));
+    let config = load(
+        "metrics_token = \"from-file\"\n",
+        &[("VOC_METRICS_TOKEN", "from-env")],
+    )
+    .unwrap();
+    assert_eq!(config.metrics_token.as_deref(), Some("from-env"));
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("from-env"), "{shown}");
+    assert!(shown.contains("metrics_token: \"***\""), "{shown}");
+}

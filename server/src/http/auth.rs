@@ -89,7 +89,7 @@ pub fn caller_of(found: Authenticated) -> Caller {
 /// The token of an `Authorization: Bearer <token>` header (empty when
 /// the header names the scheme but no token: still a bearer attempt, which
 /// must fail rather than fall back to the cookie).
-fn bearer_in_headers(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer_in_headers(headers: &HeaderMap) -> Option<String> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()

@@ -8,12 +8,15 @@
 //! | `GET /graphql/ws` | subscriptions (graphql-transport-ws) |
 //! | `GET /graphiql` | the playground (GraphiQL, bundled by the web build) |
 //! | `GET /healthz` | the process is up |
+//! | `GET /readyz` | store, git remote and engines answer (`observability`) |
+//! | `GET /metrics` | Prometheus metrics (`observability`) |
 //! | `POST /hooks/gitlab`, `/hooks/github`, `/hooks/gitea` | push webhooks (`hooks`) |
 //! | anything else | the web app's files (`ui`), `index.html` for its routes |
 
 pub mod auth;
 mod graphql;
 pub mod hooks;
+mod observability;
 mod ui;
 
 use std::net::SocketAddr;
@@ -50,6 +53,8 @@ pub fn router(app: AppState, schema: VocSchema) -> Router {
         .route("/graphql/ws", get(graphql::subscribe))
         .route("/graphiql", get(ui::playground))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(observability::readyz))
+        .route("/metrics", get(observability::metrics))
         .route("/hooks/gitlab", post(hooks::gitlab))
         .route("/hooks/github", post(hooks::github))
         .route("/hooks/gitea", post(hooks::gitea))

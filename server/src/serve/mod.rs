@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod events;
 pub mod live;
+pub mod ready;
 mod seed;
 mod state;
 
@@ -98,7 +99,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
             .as_ref()
             .map(|tls| (tls.ca.as_path(), tls.cert.as_path(), tls.key.as_path()));
         let engine = Engine::connect_to(target.host.as_deref(), tls)
-            .with_context(|| format!("target {name}"))?;
+            .with_context(|| format!("target {name}"))?
+            .for_target(name);
         targets.insert(
             name.clone(),
             Target {
@@ -120,6 +122,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         live: live::channels(targets_names),
         login_limiter: Arc::default(),
         secret_key,
+        metrics: start_metrics(),
     };
     state
         .follow
@@ -128,6 +131,27 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         .context("starting the loops that follow the conf repo")?;
     live::start(&state);
     Ok(state)
+}
+
+/// Installs the metrics recorder and keeps its histograms folded; `None`
+/// (with a warning) when this process has one already.
+fn start_metrics() -> Option<crate::metrics::Metrics> {
+    let metrics = match crate::metrics::install() {
+        Ok(metrics) => metrics,
+        Err(error) => {
+            tracing::warn!("{error}: /metrics answers 503");
+            return None;
+        }
+    };
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    Some(metrics)
 }
 
 /// The conf repo's remote: the configured URL, or the local repo in the

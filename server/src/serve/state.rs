@@ -43,6 +43,9 @@ pub struct AppState {
     /// voc's key for the secrets committed in stack files (encrypt in the
     /// API, decrypt at deploy: pass it in `ApplySettings::secret_key`).
     pub secret_key: crate::secret::SecretKey,
+    /// What voc counts and times, for `GET /metrics` (`None` when another
+    /// recorder was installed in this process first).
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 /// The conf repo at one commit, read and validated.

@@ -153,6 +153,8 @@ pub enum Step {
         /// The target.
         target: String,
     },
+    /// Checking that the database answers.
+    Check,
 }
 
 impl fmt::Display for Step {
@@ -173,6 +175,7 @@ impl fmt::Display for Step {
             Step::SetApplied { target } => {
                 write!(f, "recording the last applied commit of target `{target}`")
             }
+            Step::Check => f.write_str("reading the schema (a readiness check)"),
         }
     }
 }

@@ -119,6 +119,18 @@ impl Store {
         &self.inner.path
     }
 
+    /// Checks that the database answers a read of its file (its schema),
+    /// for readiness checks. Blocking: waits for the connection like any
+    /// other call.
+    pub fn check(&self) -> Result<()> {
+        self.connection()
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|_| ())
+            .map_err(Step::Check.fail())
+    }
+
     /// The connection, for one operation at a time.
     fn connection(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held cannot leave the connection half

@@ -49,6 +49,13 @@ fn opening_creates_the_folder_file_and_schema_and_reopening_changes_nothing() {
 }
 
 #[test]
+fn a_fresh_store_answers_its_readiness_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("voc.db")).unwrap();
+    store.check().unwrap();
+}
+
+#[test]
 fn the_connection_uses_wal_foreign_keys_and_a_busy_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("voc.db");
