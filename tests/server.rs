@@ -30,6 +30,15 @@ pub struct ServerOptions {
     pub env: Vec<(String, String)>,
 }
 
+/// The text of a line `voc serve` wrote on stdout: the line itself, or
+/// its message when it is a JSON log line (`--log-format json`).
+pub fn announced(line: &str) -> String {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|object| object["fields"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| line.to_owned())
+}
+
 /// A running `voc serve`, stopped when dropped.
 pub struct VocServer {
     child: Child,
@@ -82,7 +91,7 @@ impl VocServer {
                 if let Ok(mut kept) = kept.lock() {
                     kept.push(line.clone());
                 }
-                if let Some(rest) = line.strip_prefix("voc is listening on http://") {
+                if let Some(rest) = announced(&line).strip_prefix("voc is listening on http://") {
                     let addr = rest
                         .split_whitespace()
                         .next()

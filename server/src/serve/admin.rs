@@ -58,11 +58,11 @@ fn create_if_none(store: &Store, configured: Option<Secret>) -> anyhow::Result<O
         if generated {
             // On stdout, not in the log: the log is kept and shipped, this
             // line is for whoever started voc. It is the one copy there is.
-            println!(
+            super::announce::announce(&format!(
                 "voc: created the first admin: user {FIRST_ADMIN}, password {} (shown only now; \
                  change it with the changePassword mutation)",
                 password.expose()
-            );
+            ));
         } else {
             tracing::info!("created the first admin `{FIRST_ADMIN}` with the configured password");
         }

@@ -9,6 +9,7 @@
 //! first admin; then the loops and the listener.
 
 pub mod admin;
+pub mod announce;
 pub mod events;
 pub mod live;
 pub mod ready;
@@ -43,7 +44,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", state.config.listen))?;
     let addr = listener.local_addr().context("reading the listen address")?;
     // Tests and scripts read this line to find the port.
-    println!("voc is listening on http://{addr} (GraphQL at /graphql, playground at /graphiql)");
+    announce::announce(&format!(
+        "voc is listening on http://{addr} (GraphQL at /graphql, playground at /graphiql)"
+    ));
     let schema = crate::api::schema(state.clone());
     let router = crate::http::router(state, schema);
     axum::serve(
