@@ -28,5 +28,6 @@ mod serve_stack_details;
 mod serve_targets;
 mod serve_limits;
 mod serve_live;
+mod serve_observability;
 mod serve_webhooks;
 mod validate;

@@ -31,7 +31,7 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
 }
 
 /// A push payload of `provider`'s shape (webhooks.md §6).
-fn payload(provider: &str, git_ref: &str, before: &str, after: &str) -> Vec<u8> {
+pub(crate) fn payload(provider: &str, git_ref: &str, before: &str, after: &str) -> Vec<u8> {
     let commit = json!({"id": after, "message": "Change the marker\n",
         "timestamp": "2026-03-02T10:15:00Z",
         "author": {"name": "Dana Ops", "email": "dana@example.org"},
@@ -55,7 +55,7 @@ fn payload(provider: &str, git_ref: &str, before: &str, after: &str) -> Vec<u8> 
 }
 
 /// The headers `provider` sends with `body`, signed with `secret`.
-fn signed_headers(
+pub(crate) fn signed_headers(
     provider: &str,
     body: &[u8],
     secret: &str,
@@ -90,7 +90,7 @@ fn signed_headers(
 }
 
 /// POSTs a delivery; its status and body.
-fn deliver(
+pub(crate) fn deliver(
     url: &str,
     provider: &str,
     headers: &[(String, String)],
