@@ -31,3 +31,4 @@ mod serve_live;
 mod serve_observability;
 mod serve_webhooks;
 mod validate;
+mod voc_image;
