@@ -29,6 +29,7 @@ mod serve_targets;
 mod serve_limits;
 mod serve_live;
 mod serve_observability;
+mod serve_restart;
 mod serve_webhooks;
 mod validate;
 mod voc_image;

@@ -81,6 +81,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         .await
         .context("opening the store")?
         .context("opening voc's store")?;
+    end_interrupted_jobs(&store).await?;
     admin::ensure_first_admin(&store, config.admin_password.as_deref()).await?;
 
     let remote = remote_of(&config).await?;
@@ -134,6 +135,24 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         .context("starting the loops that follow the conf repo")?;
     live::start(&state);
     Ok(state)
+}
+
+/// Ends the jobs the last voc on this data folder left queued or running,
+/// before the loops create any: none of them can go on, and left alone
+/// they would show as running for ever beside their retries.
+async fn end_interrupted_jobs(store: &Store) -> anyhow::Result<()> {
+    let store = store.clone();
+    let ended = tokio::task::spawn_blocking(move || store.end_interrupted_jobs())
+        .await
+        .context("ending the jobs the last voc left unfinished")??;
+    if ended.running + ended.queued > 0 {
+        tracing::warn!(
+            "ended {} running and {} queued jobs as failed: voc stopped before they finished",
+            ended.running,
+            ended.queued
+        );
+    }
+    Ok(())
 }
 
 /// Installs the metrics recorder and keeps its histograms folded; `None`

@@ -155,6 +155,8 @@ pub enum Step {
     },
     /// Checking that the database answers.
     Check,
+    /// Ending the jobs a stopped voc left queued or running.
+    EndInterrupted,
 }
 
 impl fmt::Display for Step {
@@ -176,6 +178,9 @@ impl fmt::Display for Step {
                 write!(f, "recording the last applied commit of target `{target}`")
             }
             Step::Check => f.write_str("reading the schema (a readiness check)"),
+            Step::EndInterrupted => {
+                f.write_str("ending the jobs left queued or running when voc last stopped")
+            }
         }
     }
 }

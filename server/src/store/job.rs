@@ -16,6 +16,16 @@ pub const DEFAULT_LIST_LIMIT: u32 = 50;
 /// Most jobs [`Store::list_jobs`] returns at once, whatever the limit asked.
 pub const MAX_LIST_LIMIT: u32 = 1000;
 
+/// How many jobs [`Store::end_interrupted_jobs`] ended, by the status
+/// they were left in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interrupted {
+    /// Jobs left running.
+    pub running: usize,
+    /// Jobs left queued.
+    pub queued: usize,
+}
+
 /// A job's id: positive, increasing, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobId(pub i64);
@@ -320,6 +330,77 @@ impl Store {
         }
         drop(connection);
         Err(self.refusal("finishing", id)?)
+    }
+
+    /// Ends, as failed, every job a voc that stopped left queued or
+    /// running, and returns how many of each. Called at start, before the
+    /// loops run: no job of this process exists yet, and none of the old
+    /// one's can go on (a running job's process is gone, and a queued job
+    /// waited in the old process's memory, which the new one does not
+    /// have). Each error says why and what happens next. Blocking.
+    pub fn end_interrupted_jobs(&self) -> Result<Interrupted> {
+        let now = now_ms();
+        let at = crate::timestamp::format_millis(now);
+        // A job with a commit is a deploy, removal or build the conf repo
+        // asks for: the reconcile after the start compares the targets with
+        // the repo again and does, in jobs of its own, what the target
+        // does not have yet (nothing, when the job got that far). A job
+        // without one was a one-off asked through the API, which nothing
+        // repeats.
+        let ended = [
+            (
+                JobStatus::Running,
+                true,
+                format!(
+                    "voc stopped while this job was running (found unfinished when voc \
+                     started again at {at}); the reconcile after the start compares the \
+                     target with the conf repo again and does what is left"
+                ),
+            ),
+            (
+                JobStatus::Running,
+                false,
+                format!(
+                    "voc stopped while this job was running (found unfinished when voc \
+                     started again at {at}); ask for it again if it is still needed"
+                ),
+            ),
+            (
+                JobStatus::Queued,
+                true,
+                format!(
+                    "voc stopped before this job started (found queued when voc started \
+                     again at {at}); the next reconcile applies its commit in a job of its own"
+                ),
+            ),
+            (
+                JobStatus::Queued,
+                false,
+                format!(
+                    "voc stopped before this job started (found queued when voc started \
+                     again at {at}); ask for it again if it is still needed"
+                ),
+            ),
+        ];
+        let fail = || Step::EndInterrupted.fail();
+        let mut connection = self.connection();
+        let transaction = connection.transaction().map_err(fail())?;
+        let mut interrupted = Interrupted::default();
+        for (status, with_commit, error) in &ended {
+            let changed = transaction
+                .execute(
+                    "UPDATE jobs SET status = ?1, error = ?2, finished_at = ?3
+                     WHERE status = ?4 AND (commit_sha IS NOT NULL) = ?5",
+                    params![JobStatus::Failed, error, now, status, with_commit],
+                )
+                .map_err(fail())?;
+            match status {
+                JobStatus::Running => interrupted.running += changed,
+                _ => interrupted.queued += changed,
+            }
+        }
+        transaction.commit().map_err(fail())?;
+        Ok(interrupted)
     }
 
     /// Why a status change matched no row: no such job, or a status that

@@ -40,12 +40,13 @@ use rusqlite_migration::{M, Migrations};
 
 pub use applied::AppliedCommit;
 pub use error::{Error, Result, Step};
+pub use job::{
+    DEFAULT_LIST_LIMIT, Interrupted, Job, JobFilter, JobId, JobKind, JobStatus, LogLine,
+    MAX_LIST_LIMIT, NewJob,
+};
 pub use user::{
     ApiToken, Authenticated, CredentialId, NewApiToken, NewSession, NewUser, Secret, Session, User,
     UserError, UserResult, UserUpdate,
-};
-pub use job::{
-    DEFAULT_LIST_LIMIT, Job, JobFilter, JobId, JobKind, JobStatus, LogLine, MAX_LIST_LIMIT, NewJob,
 };
 
 /// How long a write waits for another connection's write (another voc

@@ -584,3 +584,74 @@ fn enums_and_ids_parse_what_they_print() {
         );
     }
 }
+
+#[test]
+fn jobs_left_queued_or_running_end_as_failed_saying_why_and_finished_ones_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("voc.db")).unwrap();
+    let running = store.create_job(&new_job(JobKind::Deploy, "shop")).unwrap();
+    store.start_job(running).unwrap();
+    let one_off = store
+        .create_job(&NewJob {
+            commit: None,
+            ..new_job(JobKind::Deploy, "blog")
+        })
+        .unwrap();
+    store.start_job(one_off).unwrap();
+    let queued = store.create_job(&new_job(JobKind::Remove, "old")).unwrap();
+    let queued_one_off = store
+        .create_job(&NewJob {
+            commit: None,
+            ..new_job(JobKind::Build, "api")
+        })
+        .unwrap();
+    let done = store.create_job(&new_job(JobKind::Deploy, "web")).unwrap();
+    store.start_job(done).unwrap();
+    store.finish_job(done, JobStatus::Succeeded, None).unwrap();
+
+    let before = now_ms();
+    assert_eq!(
+        store.end_interrupted_jobs().unwrap(),
+        Interrupted {
+            running: 2,
+            queued: 2
+        }
+    );
+    let ended = |id| {
+        let job = store.job(id).unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Failed, "job {id}");
+        assert!(job.finished_at.unwrap() >= before, "job {id}");
+        job.error.unwrap()
+    };
+    let sentence = ended(running);
+    assert!(
+        sentence.starts_with(
+            "voc stopped while this job was running (found unfinished when voc started again at "
+        ) && sentence.ends_with(
+                "); the reconcile after the start compares the target with the conf repo again and does what is left"
+            ),
+        "{sentence}"
+    );
+    assert!(
+        ended(one_off).ends_with("); ask for it again if it is still needed"),
+        "a one-off job is not repeated by a reconcile"
+    );
+    let sentence = ended(queued);
+    assert!(
+        sentence.starts_with("voc stopped before this job started (found queued")
+            && sentence.ends_with("the next reconcile applies its commit in a job of its own"),
+        "{sentence}"
+    );
+    assert!(ended(queued_one_off).ends_with("ask for it again if it is still needed"));
+    let finished = store.job(done).unwrap().unwrap();
+    assert_eq!(
+        (finished.status, finished.error),
+        (JobStatus::Succeeded, None)
+    );
+
+    // A second start finds nothing left to end.
+    assert_eq!(
+        store.end_interrupted_jobs().unwrap(),
+        Interrupted::default()
+    );
+}
