@@ -45,7 +45,8 @@ pub enum Error {
     /// socket, TLS files, or no answer to `/version`).
     #[error("connecting to the docker engine at {host}")]
     Connect {
-        /// `DOCKER_HOST`, or the default socket.
+        /// The target's host, `DOCKER_HOST` (value and name), or the default
+        /// socket.
         host: String,
         /// The cause.
         #[source]

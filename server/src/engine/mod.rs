@@ -37,8 +37,8 @@ use request::DockerApi;
 pub mod applied;
 mod build_context;
 pub mod converge;
-pub mod deadline;
 pub mod credentials;
+pub mod deadline;
 pub mod deploy;
 pub mod distribution;
 pub mod dockerignore;
@@ -119,7 +119,8 @@ impl Engine {
         host: Option<&str>,
         tls: Option<(&std::path::Path, &std::path::Path, &std::path::Path)>,
     ) -> Result<Engine> {
-        let shown = host.unwrap_or("DOCKER_HOST").to_owned();
+        let docker_host = std::env::var("DOCKER_HOST").ok();
+        let shown = shown_host(host, docker_host.as_deref());
         let connect_error = |source| Error::Connect {
             host: shown.clone(),
             source,
@@ -217,5 +218,39 @@ impl Engine {
         } else {
             Err(Error::NotSwarmManager)
         }
+    }
+}
+
+/// Where a connection with configured host `host` goes, as errors name it:
+/// the host; without one, what bollard connects to by default, which is
+/// `DOCKER_HOST` (`docker_host`) when set, else the default socket.
+fn shown_host(host: Option<&str>, docker_host: Option<&str>) -> String {
+    match (host, docker_host) {
+        (Some(host), _) => host.to_owned(),
+        (None, Some(docker_host)) if !docker_host.is_empty() => {
+            format!("{docker_host} (DOCKER_HOST)")
+        }
+        // bollard's default socket (its `DEFAULT_SOCKET`, which it does
+        // not export).
+        (None, _) => "unix:///var/run/docker.sock".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod shown_host_tests {
+    use super::shown_host;
+
+    #[test]
+    fn a_connection_error_names_the_host_docker_host_or_the_default_socket() {
+        assert_eq!(
+            shown_host(Some("tcp://10.0.0.2:2376"), Some("unix:///x.sock")),
+            "tcp://10.0.0.2:2376"
+        );
+        assert_eq!(
+            shown_host(None, Some("unix:///run/user/1000/docker.sock")),
+            "unix:///run/user/1000/docker.sock (DOCKER_HOST)"
+        );
+        assert_eq!(shown_host(None, Some("")), "unix:///var/run/docker.sock");
+        assert_eq!(shown_host(None, None), "unix:///var/run/docker.sock");
     }
 }
