@@ -10,6 +10,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::engine::error::ErrorChain;
+
 mod apply;
 mod duration;
 mod health;
@@ -92,8 +94,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.is::<Reported>() => ExitCode::FAILURE,
         Err(error) => {
-            // `{:#}` prints the whole cause chain on one line.
-            eprintln!("error: {error:#}");
+            // The whole cause chain on one line, each cause once.
+            eprintln!("error: {}", ErrorChain(error.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -366,18 +366,24 @@ impl<T> ApiContext<T> for std::result::Result<T, bollard::errors::Error> {
 }
 
 /// Formats an error with its sources (`a: b: c`), for warnings and
-/// messages that carry a whole error as text.
-pub(crate) struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+/// messages that carry a whole error as text. A cause whose text is already
+/// said is left out: hyper and bollard repeat their inner errors' messages
+/// (`client error (Connect): client error (Connect): ...`).
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut said = self.0.to_string();
         let mut source = self.0.source();
         while let Some(e) = source {
-            write!(f, ": {e}")?;
+            let cause = e.to_string();
+            if !cause.is_empty() && !said.contains(&cause) {
+                said.push_str(": ");
+                said.push_str(&cause);
+            }
             source = e.source();
         }
-        Ok(())
+        f.write_str(&said)
     }
 }
 
@@ -397,5 +403,68 @@ pub(crate) fn server_message(error: &bollard::errors::Error) -> Option<&str> {
     match error {
         bollard::errors::Error::DockerResponseServerError { message, .. } => Some(message),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::ErrorChain;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    fn chain(texts: &[&'static str]) -> Layer {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |inner, text| Some(Layer(text, inner.map(Box::new))))
+            .expect("at least one layer")
+    }
+
+    #[test]
+    fn every_cause_is_said_once() {
+        let cases: &[(&[&'static str], &str)] = &[
+            (
+                &["listing service `all stacks`"],
+                "listing service `all stacks`",
+            ),
+            (
+                &[
+                    "listing service `all stacks`",
+                    "error trying to connect",
+                    "Connection refused (os error 111)",
+                ],
+                "listing service `all stacks`: error trying to connect: Connection refused (os error 111)",
+            ),
+            (
+                &[
+                    "client error (Connect)",
+                    "client error (Connect)",
+                    "tcp connect error",
+                    "Connection refused",
+                ],
+                "client error (Connect): tcp connect error: Connection refused",
+            ),
+            (
+                &["cannot read /x: No such file", "No such file"],
+                "cannot read /x: No such file",
+            ),
+            (&["a", ""], "a"),
+        ];
+        for (layers, said) in cases {
+            assert_eq!(ErrorChain(&chain(layers)).to_string(), *said, "{layers:?}");
+        }
     }
 }

@@ -75,7 +75,7 @@ pub enum SetupError {
         message: String,
     },
     /// TLS cannot be set up.
-    #[error("setting up TLS for the notifications of target {target}: {source}")]
+    #[error("setting up TLS for the notifications of target {target}")]
     Tls {
         /// The target.
         target: String,
@@ -259,14 +259,7 @@ impl Sender {
 /// An HTTP client error with its causes (hyper's own message is only
 /// "client error (Connect)").
 fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::engine::error::ErrorChain(error).to_string()
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ use super::run::{Prepared, find_start, for_target, plan_range, read_conf_for_run
 use crate::conf::compose_cache::{self, ComposeCache};
 use crate::conf::model::Subject;
 use crate::conf::walk::ReadOptions;
+use crate::engine::error::ErrorChain;
 use crate::git::{CommitId, GitRepo};
 use crate::metrics::ReconcileResult;
 use crate::serve::{AppState, ConfSnapshot, JobEvent};
@@ -360,10 +361,7 @@ impl Follow {
         }
         let mut ids = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let reason = format!(
-                "commit {} pushed through the API",
-                commit.short()
-            );
+            let reason = format!("commit {} pushed through the API", commit.short());
             let id = self.create_job(running, job, Some(commit.clone()), reason)?;
             lock(&self.target(&job.target)?.reserved).push(Reserved {
                 id,
@@ -495,7 +493,7 @@ impl Fetcher {
                     status.last_error = None;
                 }
                 Err(error) => {
-                    let error = format!("{error:#}");
+                    let error = ErrorChain(error.as_ref()).to_string();
                     tracing::warn!(repo = %this.state.repo.remote.url, %error, "following the conf repo failed");
                     status.last_error = Some(error);
                 }
@@ -616,7 +614,10 @@ impl Reconciler {
                 .borrow()
                 .as_ref()
                 .map(|s| s.commit.as_str().to_owned());
-            let error = result.as_ref().err().map(|error| format!("{error:#}"));
+            let error = result
+                .as_ref()
+                .err()
+                .map(|error| ErrorChain(error.as_ref()).to_string());
             notifier.observe_reconcile(commit, error.as_deref());
         }
         {
@@ -628,7 +629,7 @@ impl Reconciler {
                     status.last_error = run_error(&report);
                 }
                 Err(error) => {
-                    let error = format!("{error:#}");
+                    let error = ErrorChain(error.as_ref()).to_string();
                     tracing::warn!(target = %self.name, %error, "reconcile failed");
                     status.last_run_at = Some(now_ms());
                     status.last_error = Some(error);
@@ -672,9 +673,9 @@ impl Reconciler {
             return Ok(None);
         }
         let asked = self.target.asked.swap(false, Ordering::SeqCst);
-        let backing_off = lock(&self.target.retry).as_ref().is_some_and(|retry| {
-            retry.key == key && std::time::Instant::now() < retry.not_before
-        });
+        let backing_off = lock(&self.target.retry)
+            .as_ref()
+            .is_some_and(|retry| retry.key == key && std::time::Instant::now() < retry.not_before);
         if waiting.is_empty() && !asked && backing_off {
             return Ok(None);
         }
@@ -1280,7 +1281,10 @@ mod tests {
         let poll = Duration::from_secs(60);
         let delays: Vec<u64> = (1..=7).map(|n| retry_delay(poll, n).as_secs()).collect();
         assert_eq!(delays, [60, 120, 240, 480, 960, 1800, 1800]);
-        assert_eq!(retry_delay(Duration::from_secs(1), 1), Duration::from_secs(1));
+        assert_eq!(
+            retry_delay(Duration::from_secs(1), 1),
+            Duration::from_secs(1)
+        );
         assert_eq!(retry_delay(poll, u32::MAX), RETRY_MAX_DELAY);
     }
 

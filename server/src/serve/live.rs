@@ -26,6 +26,7 @@ use super::state::{AppState, ConfSnapshot};
 use crate::conf::model::{DEFAULT_TARGET, StackEntry};
 use crate::engine::Engine;
 use crate::engine::deadline::{READ_TIMEOUT, within};
+use crate::engine::error::ErrorChain;
 use crate::engine::spec_hash::spec_hash;
 use crate::engine::watch::{EngineInfo, LiveService, LiveTask, comparable_hash};
 use crate::reconcile::follow::ExpectedJob;
@@ -216,14 +217,14 @@ impl Watcher {
             Ok((services?, tasks?))
         })
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ErrorChain(&e).to_string())?;
         let previous = self.channel.borrow().clone();
         // Nodes come and go rarely: a task on a node joined since shows the
         // node's ID until the next read of the names.
         let nodes = if self.last_nodes.is_none_or(|at| at.elapsed() >= NODES_EVERY) {
             let nodes = within(READ_TIMEOUT, "the list of nodes", engine.node_names())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| ErrorChain(&e).to_string())?;
             self.last_nodes = Some(Instant::now());
             nodes
         } else {
@@ -233,7 +234,7 @@ impl Watcher {
             if previous.is_stale() || self.last_info.is_none_or(|at| at.elapsed() >= INFO_EVERY) {
                 let info = within(READ_TIMEOUT, "/info", engine.engine_info())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| ErrorChain(&e).to_string())?;
                 self.last_info = Some(Instant::now());
                 Some(info)
             } else {
