@@ -243,8 +243,7 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
     let run_id = format!("run-{}-{}", std::process::id(), prepared.range.to.short());
     // The key `voc serve` encrypted the stacks' secrets to, when this data
     // folder has one.
-    let secret_key =
-        crate::secret::SecretKey::load(&data_folder(args.range.data_dir.as_deref()))?;
+    let secret_key = crate::secret::SecretKey::load(&data_folder(args.range.data_dir.as_deref()))?;
     let settings = ApplySettings {
         wait: Some(args.timeout),
         stability: args.stability,
