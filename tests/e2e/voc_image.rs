@@ -8,8 +8,13 @@
 //! No image can be pulled here, so `scripts/base-images.sh` first makes the
 //! base images the Dockerfile names (from Debian's archive with
 //! debootstrap, and this machine's Node.js and Rust), and the build is given
-//! them with `--build-arg`. The build takes most of the test's time (see
-//! `.config/nextest.toml`).
+//! them with `--build-arg`. The build takes most of the test's time. From
+//! nothing (a fresh machine: no base image, no build cache), measured on
+//! the 2-core machine with other work beside it: base images 51 s
+//! (debootstrap 28 s), `docker build` 630 s, deploy to healthy 11 s; the
+//! image is 125 MB. Once the base images and the build's cached layers
+//! exist, a run after a change of voc's code only builds voc itself.
+//! `.config/nextest.toml` lets the test run alone, for up to 40 minutes.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
