@@ -76,15 +76,26 @@ readonly CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 # --- the rootfs -----------------------------------------------------------------
 
+# archive_answers : Debian's archive serves bookworm's release file (with
+# curl or wget, whichever exists; debootstrap brings wget).
+archive_answers() {
+    local url=$MIRROR/dists/bookworm/InRelease
+    if command -v curl >/dev/null; then
+        curl -fsS --max-time 30 -o /dev/null "$url"
+    elif command -v wget >/dev/null; then
+        wget -q -T 30 -t 1 -O /dev/null "$url"
+    fi
+}
+
 if [[ ! -f $ROOTFS/.voc-complete ]]; then
+    if ! archive_answers; then
+        say "Debian's archive $MIRROR cannot be reached: no rootfs can be made here"
+        exit 3
+    fi
     if ! command -v debootstrap >/dev/null; then
         say "installing debootstrap (log: $LOG)"
         { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap; } \
             >>"$LOG" 2>&1 || { tail -n 20 "$LOG" >&2; die "apt-get install debootstrap failed"; }
-    fi
-    if ! curl -fsS --max-time 30 -o /dev/null "$MIRROR/dists/bookworm/InRelease"; then
-        say "Debian's archive $MIRROR cannot be reached: no rootfs can be made here"
-        exit 3
     fi
     started=$SECONDS
     say "debootstrap bookworm (minbase) from $MIRROR into $ROOTFS (log: $LOG)"
