@@ -74,6 +74,11 @@ pub struct ApplyArgs {
     /// How long a converged service must stay so (default: its update_config.monitor).
     #[arg(long, value_parser = super::duration::parse)]
     stability: Option<Duration>,
+    /// The age key that decrypts the stacks' secret options, as `voc
+    /// serve`'s `secrets_key_file` (default: the data folder's
+    /// `secrets.key`, when there is one).
+    #[arg(long, env = "VOC_SECRETS_KEY_FILE", value_name = "FILE")]
+    secrets_key_file: Option<PathBuf>,
 }
 
 pub use crate::config::default_data_dir;
@@ -241,9 +246,12 @@ pub async fn run_apply(args: ApplyArgs) -> anyhow::Result<()> {
     print_plan(&prepared);
 
     let run_id = format!("run-{}-{}", std::process::id(), prepared.range.to.short());
-    // The key `voc serve` encrypted the stacks' secrets to, when this data
-    // folder has one.
-    let secret_key = crate::secret::SecretKey::load(&data_folder(args.range.data_dir.as_deref()))?;
+    // The key `voc serve` encrypted the stacks' secrets to: the file named,
+    // else the data folder's, when it has one.
+    let secret_key = match &args.secrets_key_file {
+        Some(file) => Some(crate::secret::SecretKey::from_file(file)?),
+        None => crate::secret::SecretKey::load(&data_folder(args.range.data_dir.as_deref()))?,
+    };
     let settings = ApplySettings {
         wait: Some(args.timeout),
         stability: args.stability,

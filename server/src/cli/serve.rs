@@ -40,7 +40,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logs(args.log_format);
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let config = ServerConfig::load(args.config.as_deref(), &env)?;
-    crate::serve::run(config).await
+    crate::serve::run(config).await?;
+    tracing::info!("voc stopped");
+    // Exit here rather than drop the runtime: dropping it cancels the
+    // HTTP clients' connection tasks before the jobs using them, so a job
+    // running at the stop would record a failure of its own ("dispatch
+    // task is gone") and a worker could panic on the dying runtime. Its
+    // row stays RUNNING and the next start ends it with the reason; the
+    // store's transactions are atomic, so nothing is half written.
+    std::process::exit(0)
 }
 
 type BoxedLayer = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
