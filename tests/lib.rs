@@ -645,37 +645,6 @@ pub fn inspect_service(name: &str) -> Result<Option<serde_json::Value>> {
     Ok(all.get_mut(0).map(serde_json::Value::take))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unique_names_are_short_valid_and_distinct() {
-        let names: Vec<String> = (0..2000)
-            .map(|_| unique_name("Some Long_Prefix!"))
-            .collect();
-        for n in &names {
-            assert!(n.len() <= 20, "{n}");
-            assert!(n.starts_with("somelong-"), "{n}");
-            assert!(
-                n.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-            );
-        }
-        let set: std::collections::HashSet<_> = names.iter().collect();
-        assert_eq!(set.len(), names.len());
-        assert!(unique_name("").starts_with("t-"));
-    }
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64_encode(b""), "");
-        assert_eq!(base64_encode(b"f"), "Zg==");
-        assert_eq!(base64_encode(b"fo"), "Zm8=");
-        assert_eq!(base64_encode(b"foo"), "Zm9v");
-        assert_eq!(base64_encode(b"voc:voc-secret"), "dm9jOnZvYy1zZWNyZXQ=");
-    }
-}
 
 /// Waits until `expected` services of `stacks` (found by their names'
 /// `<stack>_` prefix in `docker service ls`) each run all their replicas
@@ -729,4 +698,36 @@ pub fn stack_specs(files: &[PathBuf], names: &[String]) -> Result<Vec<voc::compo
             Ok(voc::compose::convert(name, &loaded.file)?)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_are_short_valid_and_distinct() {
+        let names: Vec<String> = (0..2000)
+            .map(|_| unique_name("Some Long_Prefix!"))
+            .collect();
+        for n in &names {
+            assert!(n.len() <= 20, "{n}");
+            assert!(n.starts_with("somelong-"), "{n}");
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            );
+        }
+        let set: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(set.len(), names.len());
+        assert!(unique_name("").starts_with("t-"));
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"f"), "Zg==");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_encode(b"foo"), "Zm9v");
+        assert_eq!(base64_encode(b"voc:voc-secret"), "dm9jOnZvYy1zZWNyZXQ=");
+    }
 }
