@@ -545,3 +545,77 @@ fn images_show_git_settings_the_engine_image_and_the_last_build() -> Result<()> 
     assert_eq!(code, "NOT_FOUND");
     Ok(())
 }
+
+#[test]
+fn a_local_socket_missing_at_start_is_a_target_down_until_it_appears() -> Result<()> {
+    require_engine();
+    // dockerd started after voc (as under systemd without ordering): its
+    // socket does not exist yet when voc starts.
+    let name = unique_name("live-late");
+    let _guard = StackGuard::new(&name);
+    let dir = tempfile::tempdir()?;
+    let socket = dir.path().join("docker.sock");
+    let repo = bare_repo_with(
+        dir.path(),
+        &[
+            (&format!("docker-compose-{name}.yml"), &compose()),
+            (
+                &format!("stack-{name}.json"),
+                "{\"resolveImage\": \"never\"}\n",
+            ),
+        ],
+    )?;
+    let server = VocServer::start(ServerOptions {
+        config: format!(
+            "{}[targets.default]\nhost = \"unix://{}\"\n[repo]\nurl = {:?}\npoll_interval = \"1s\"\n",
+            fast_config("30s"),
+            socket.display(),
+            repo.to_string_lossy()
+        ),
+        ..ServerOptions::default()
+    })?;
+    let admin = server.admin()?;
+    let default_target = |admin: &GraphqlClient| -> Result<Value> {
+        let targets = admin.data("{ targets { name reachable lastError } }", json!({}))?;
+        targets["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["name"] == "default").cloned())
+            .ok_or_else(|| anyhow::anyhow!("no target default in {targets}"))
+    };
+    let down = wait_for(
+        "the missing socket's error",
+        Duration::from_secs(30),
+        || Ok(Some(default_target(&admin)?).filter(|d| d["lastError"].is_string())),
+    )?;
+    assert_eq!(down["reachable"], false, "{down}");
+    let error = down["lastError"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("cannot connect to {}", socket.display())),
+        "{error}"
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut ready = agent.get(format!("{}/readyz", server.url)).call()?;
+    let status = ready.status().as_u16();
+    let body = ready.body_mut().read_to_string()?;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("engine:default"), "{body}");
+
+    // The engine appears: voc uses it with no restart, and deploys.
+    std::os::unix::fs::symlink("/var/run/docker.sock", &socket)?;
+    wait_for(
+        "the target to be reachable",
+        Duration::from_secs(60),
+        || Ok(Some(default_target(&admin)?).filter(|d| d["reachable"] == true)),
+    )?;
+    wait_for_stack(
+        &admin,
+        &name,
+        "the stack deployed once the engine is there",
+        Duration::from_secs(90),
+        all_running,
+    )?;
+    Ok(())
+}

@@ -45,6 +45,7 @@ pub mod dockerignore;
 pub mod error;
 pub mod file_object;
 pub mod image;
+mod late_socket;
 pub mod logs;
 pub mod network;
 pub mod reference;
@@ -127,6 +128,13 @@ impl Engine {
         };
         const TIMEOUT_SECS: u64 = 120;
         let version = bollard::API_DEFAULT_VERSION;
+        if let Some(socket) = unix_socket(host, tls.is_some(), docker_host.as_deref())
+            && !socket.exists()
+        {
+            let docker =
+                late_socket::client(&socket, TIMEOUT_SECS, version).map_err(connect_error)?;
+            return Ok(Engine::from_docker(docker));
+        }
         let docker = match (host, tls) {
             (None, _) => Docker::connect_with_defaults(),
             (Some(host), Some((ca, cert, key))) => {
@@ -233,6 +241,59 @@ fn shown_host(host: Option<&str>, docker_host: Option<&str>) -> String {
         // bollard's default socket (its `DEFAULT_SOCKET`, which it does
         // not export).
         (None, _) => "unix:///var/run/docker.sock".to_owned(),
+    }
+}
+
+/// The unix socket a target connects to, if it is one: the configured
+/// host (`unix://` or a bare path, without TLS), else `DOCKER_HOST`'s, else
+/// the default socket, as `Engine::connect_to` reads them.
+fn unix_socket(
+    host: Option<&str>,
+    tls: bool,
+    docker_host: Option<&str>,
+) -> Option<std::path::PathBuf> {
+    let socket = |host: &str| {
+        let path = host.strip_prefix("unix://").unwrap_or(host);
+        (!host.contains("://") || host.starts_with("unix://"))
+            .then(|| std::path::PathBuf::from(path))
+    };
+    match (host, docker_host) {
+        (Some(host), _) if !tls => socket(host),
+        (Some(_), _) => None,
+        (None, Some(docker_host)) if !docker_host.is_empty() => socket(docker_host),
+        (None, _) => Some(std::path::PathBuf::from("/var/run/docker.sock")),
+    }
+}
+
+#[cfg(test)]
+mod unix_socket_tests {
+    use super::unix_socket;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_socket_is_found_where_connect_to_looks() {
+        let sock = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(
+            unix_socket(Some("unix:///run/d.sock"), false, None),
+            sock("/run/d.sock")
+        );
+        assert_eq!(
+            unix_socket(Some("/run/d.sock"), false, None),
+            sock("/run/d.sock")
+        );
+        assert_eq!(unix_socket(Some("tcp://10.0.0.1:2376"), false, None), None);
+        assert_eq!(unix_socket(Some("tcp://10.0.0.1:2376"), true, None), None);
+        assert_eq!(unix_socket(None, false, None), sock("/var/run/docker.sock"));
+        assert_eq!(
+            unix_socket(None, false, Some("")),
+            sock("/var/run/docker.sock")
+        );
+        assert_eq!(
+            unix_socket(None, false, Some("unix:///x/d.sock")),
+            sock("/x/d.sock")
+        );
+        assert_eq!(unix_socket(None, false, Some("tcp://h:2375")), None);
+        assert_eq!(unix_socket(None, false, Some("ssh://me@h")), None);
     }
 }
 
