@@ -71,6 +71,36 @@ impl GitRepo {
         Ok(repo)
     }
 
+    /// Points the clone at `dest`, if there is one, at `url` when its
+    /// `origin` is another path to a repository named like `url`'s last
+    /// component: voc's own conf repo, which lives in the data folder and
+    /// moves with it (a restored backup), while the clone's `origin` is an
+    /// absolute path. Any other `origin` is left for
+    /// [`GitRepo::clone_or_open`] to refuse. Blocking.
+    pub fn follow_moved_local_origin(dest: &Path, url: &str) -> Result<()> {
+        if is_missing_or_empty(dest)? {
+            return Ok(());
+        }
+        let repo = Repository::open(dest).map_err(|source| Error::Open {
+            path: dest.to_owned(),
+            source,
+        })?;
+        let repo = GitRepo { repo };
+        let Some(origin) = repo.origin_url()? else {
+            return Ok(());
+        };
+        if origin != url && Path::new(&origin).file_name() == Path::new(url).file_name() {
+            tracing::info!(from = %origin, to = %url, "the local conf repo moved: following it there");
+            repo.repo.remote_set_url("origin", url).map_err(|source| {
+                repo.error(
+                    "pointing remote `origin` at the moved local conf repo",
+                    source,
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     fn clone(remote: &Remote, dest: &Path) -> Result<GitRepo> {
         let existed = dest.exists();
         let cloned = Self::init_and_fetch(remote, dest);

@@ -42,7 +42,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.listen)
         .await
         .with_context(|| format!("listening on {}", state.config.listen))?;
-    let addr = listener.local_addr().context("reading the listen address")?;
+    let addr = listener
+        .local_addr()
+        .context("reading the listen address")?;
     // Tests and scripts read this line to find the port.
     announce::announce(&format!(
         "voc is listening on http://{addr} (GraphQL at /graphql, playground at /graphiql)"
@@ -90,10 +92,16 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
         let remote = remote.clone();
         let clone = clone.clone();
         let url = remote.url.clone();
-        tokio::task::spawn_blocking(move || GitRepo::clone_or_open(&remote, &clone))
-            .await
-            .context("cloning the conf repo")?
-            .with_context(|| format!("cloning the conf repo {url}"))?;
+        let own_repo = config.repo.url.is_none();
+        tokio::task::spawn_blocking(move || {
+            if own_repo {
+                GitRepo::follow_moved_local_origin(&clone, &remote.url)?;
+            }
+            GitRepo::clone_or_open(&remote, &clone)
+        })
+        .await
+        .context("cloning the conf repo")?
+        .with_context(|| format!("cloning the conf repo {url}"))?;
     }
 
     let mut targets = std::collections::BTreeMap::new();
@@ -179,7 +187,12 @@ fn start_metrics() -> Option<crate::metrics::Metrics> {
 /// The conf repo's remote: the configured URL, or the local repo in the
 /// data folder (created and seeded on the first start).
 async fn remote_of(config: &ServerConfig) -> anyhow::Result<Remote> {
-    let credentials = match (&config.repo.token, &config.repo.username, &config.repo.password, &config.repo.ssh_key) {
+    let credentials = match (
+        &config.repo.token,
+        &config.repo.username,
+        &config.repo.password,
+        &config.repo.ssh_key,
+    ) {
         (Some(token), _, _, _) => Credentials::Token {
             token: token.clone(),
         },
