@@ -142,3 +142,28 @@ fn a_job_running_when_voc_stops_ends_as_failed_saying_why_at_the_next_start() ->
     );
     Ok(())
 }
+
+#[test]
+fn a_second_voc_on_the_same_data_folder_is_refused_naming_the_first() -> Result<()> {
+    require_engine();
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let bare = bare_repo_with(dir.path(), &[("README.md", "conf repo\n")])?;
+    let mut first = serve_on(&bare, &data)?;
+    let refused = match serve_on(&bare, &data) {
+        Ok(_) => anyhow::bail!("a second voc started on {}", data.display()),
+        Err(error) => format!("{error:#}"),
+    };
+    let expected = format!(
+        "another voc serve (pid {}) is using the data folder {}",
+        first.pid(),
+        data.display()
+    );
+    assert!(refused.contains(&expected), "{refused}");
+    // The lock goes with the process.
+    first.stop(Duration::from_secs(30))?;
+    drop(first);
+    let second = serve_on(&bare, &data)?;
+    second.admin()?;
+    Ok(())
+}

@@ -17,7 +17,7 @@ mod seed;
 mod state;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -67,6 +67,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<AppState> {
     let data_dir = config.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+    lock_data_folder(&data_dir)?;
     // Before the store: a configured key file that is missing or invalid
     // stops the start before anything (the first admin) is written.
     let key_dir = data_dir.clone();
@@ -250,6 +251,48 @@ fn give_back_large_blocks() {
             );
         }
     }
+}
+
+/// The file a running `voc serve` holds locked in its data folder.
+const LOCK_FILE: &str = "voc.lock";
+
+/// Takes the data folder for this process: two servers on one folder would
+/// both reconcile and each clear the other's work files at start. The lock
+/// (`flock`) is the kernel's, so it goes with the process however it ends;
+/// the file keeps the holder's pid for the message.
+fn lock_data_folder(data_dir: &Path) -> anyhow::Result<()> {
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsRawFd;
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    // SAFETY: flock on a descriptor this function owns; no memory involved.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.trim();
+        let by = if holder.is_empty() {
+            String::new()
+        } else {
+            format!(" (pid {holder})")
+        };
+        anyhow::bail!(
+            "another voc serve{by} is using the data folder {}: stop it, or give this one another data_dir",
+            data_dir.display()
+        );
+    }
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "{}", std::process::id()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    // Held until the process exits.
+    std::mem::forget(file);
+    Ok(())
 }
 
 async fn shutdown_signal() {
