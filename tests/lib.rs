@@ -645,7 +645,6 @@ pub fn inspect_service(name: &str) -> Result<Option<serde_json::Value>> {
     Ok(all.get_mut(0).map(serde_json::Value::take))
 }
 
-
 /// Waits until `expected` services of `stacks` (found by their names'
 /// `<stack>_` prefix in `docker service ls`) each run all their replicas
 /// (at least one), for at most `timeout`; returns how long it took. For the
@@ -698,6 +697,38 @@ pub fn stack_specs(files: &[PathBuf], names: &[String]) -> Result<Vec<voc::compo
             Ok(voc::compose::convert(name, &loaded.file)?)
         })
         .collect()
+}
+
+/// The value of environment variable `name` in the spec of `service`, once
+/// that service (of one replica) runs 1/1; `None` before.
+pub fn running_env(service: &str, name: &str) -> Result<Option<String>> {
+    let replicas = docker([
+        "service",
+        "ls",
+        "--filter",
+        &format!("name={service}"),
+        "--format",
+        "{{.Name}} {{.Replicas}}",
+    ])?;
+    if !replicas
+        .lines()
+        .any(|line| line.trim() == format!("{service} 1/1"))
+    {
+        return Ok(None);
+    }
+    let env = docker([
+        "service",
+        "inspect",
+        service,
+        "--format",
+        "{{json .Spec.TaskTemplate.ContainerSpec.Env}}",
+    ])?;
+    let env: Vec<String> = serde_json::from_str(env.trim())?;
+    let prefix = format!("{name}=");
+    Ok(env
+        .iter()
+        .find_map(|e| e.strip_prefix(&prefix))
+        .map(str::to_owned))
 }
 
 #[cfg(test)]

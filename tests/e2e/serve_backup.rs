@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use voc_tests::server::{GraphqlClient, ServerOptions, VocServer};
-use voc_tests::{StackGuard, docker, require_engine, unique_name, wait_for};
+use voc_tests::{StackGuard, require_engine, running_env, unique_name, wait_for};
 
 use crate::serve_edits::{CREATE, SLEEPER_META, SLEEPER_TEMPLATE};
 
@@ -101,36 +101,6 @@ fn finished_job(client: &GraphqlClient, id: &str) -> Result<Value> {
     )
 }
 
-/// The `PASSWORD` the stack's service runs with, once its task runs.
-fn running_password(service: &str) -> Result<Option<String>> {
-    let replicas = docker([
-        "service",
-        "ls",
-        "--filter",
-        &format!("name={service}"),
-        "--format",
-        "{{.Name}} {{.Replicas}}",
-    ])?;
-    if !replicas
-        .lines()
-        .any(|l| l.trim() == format!("{service} 1/1"))
-    {
-        return Ok(None);
-    }
-    let env = docker([
-        "service",
-        "inspect",
-        service,
-        "--format",
-        "{{json .Spec.TaskTemplate.ContainerSpec.Env}}",
-    ])?;
-    let env: Vec<String> = serde_json::from_str(env.trim())?;
-    Ok(env
-        .iter()
-        .find_map(|e| e.strip_prefix("PASSWORD="))
-        .map(str::to_owned))
-}
-
 /// `voc serve` on the data folder `data` (through `VOC_DATA_DIR`, which
 /// the harness's own folder gives way to).
 fn serve_on(data: &Path) -> Result<VocServer> {
@@ -201,7 +171,7 @@ fn a_data_folder_backed_up_and_restored_as_documented_keeps_users_tokens_jobs_st
         log(&original, job.to_string())
     );
     let password = wait_for("the service running", Duration::from_secs(120), || {
-        running_password(&service)
+        running_env(&service, "PASSWORD")
     })
     .unwrap_or_else(|e| panic!("{}", log(&original, format!("{e:#}"))));
     assert_eq!(password, SECRET_PASSWORD);
@@ -213,7 +183,7 @@ fn a_data_folder_backed_up_and_restored_as_documented_keeps_users_tokens_jobs_st
     assert!(status.success(), "voc serve exits 0 on SIGTERM: {status}");
     // voc stopped; the stack did not.
     assert_eq!(
-        running_password(&service).unwrap().as_deref(),
+        running_env(&service, "PASSWORD").unwrap().as_deref(),
         Some(SECRET_PASSWORD)
     );
     let backups = tempfile::tempdir().unwrap();
@@ -338,7 +308,7 @@ fn a_data_folder_backed_up_and_restored_as_documented_keeps_users_tokens_jobs_st
         log(&restored, job.to_string())
     );
     assert_eq!(
-        running_password(&service).unwrap().as_deref(),
+        running_env(&service, "PASSWORD").unwrap().as_deref(),
         Some(SECRET_PASSWORD)
     );
     restored
@@ -383,7 +353,7 @@ fn a_data_folder_backed_up_and_restored_as_documented_keeps_users_tokens_jobs_st
         .expect("the keyless voc stops");
     // The failed redeploy wrote nothing: the service still has its secret.
     assert_eq!(
-        running_password(&service).unwrap().as_deref(),
+        running_env(&service, "PASSWORD").unwrap().as_deref(),
         Some(SECRET_PASSWORD)
     );
 }

@@ -111,6 +111,12 @@ fn git(cwd: &Path, args: &[&str]) -> Result<()> {
 /// One service that sleeps, with `MARKER` in its environment; a 1 s
 /// monitor keeps each deploy's stability wait short.
 pub(crate) fn compose(marker: &str) -> String {
+    compose_with_monitor(marker, "1s")
+}
+
+/// [`compose`] whose deploys wait `monitor` for stability (its update
+/// monitor).
+pub(crate) fn compose_with_monitor(marker: &str, monitor: &str) -> String {
     format!(
         r#"version: "3.8"
 services:
@@ -122,7 +128,7 @@ services:
       MARKER: "{marker}"
     deploy:
       update_config:
-        monitor: 1s
+        monitor: {monitor}
 "#
     )
 }

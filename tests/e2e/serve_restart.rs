@@ -8,32 +8,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use voc_tests::server::{GraphqlClient, ServerOptions, VocServer, bare_repo_with};
-use voc_tests::{BASE_IMAGE, StackGuard, require_engine, unique_name, wait_for};
+use voc_tests::{StackGuard, require_engine, unique_name, wait_for};
 
-use crate::serve_follow::Author;
+use crate::serve_follow::{Author, compose_with_monitor as compose};
 
 const JOBS: &str =
     "query($s: String) { jobs(stack: $s, first: 100) { nodes { id commit status error } } }";
-
-/// One service with `MARKER=marker`, whose deploy waits `monitor` for
-/// stability (its update monitor): 60 s is long enough to stop voc in
-/// the middle of it.
-fn compose(marker: &str, monitor: &str) -> String {
-    format!(
-        r#"version: "3.8"
-services:
-  web:
-    image: {BASE_IMAGE}
-    command: ["sleep", "3600"]
-    stop_grace_period: 1s
-    environment:
-      MARKER: "{marker}"
-    deploy:
-      update_config:
-        monitor: {monitor}
-"#
-    )
-}
 
 /// A server following `bare` on the data folder `data`.
 fn serve_on(bare: &Path, data: &Path) -> Result<VocServer> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use voc_tests::server::{GraphqlClient, ServerOptions, VocServer, bare_repo_with};
-use voc_tests::{StackGuard, docker, require_engine, unique_name, wait_for};
+use voc_tests::{StackGuard, require_engine, running_env, unique_name, wait_for};
 
 use crate::serve_edits::{CREATE, git_in, sleeper_repo_files};
 
@@ -45,36 +45,6 @@ fn follow_job(client: &GraphqlClient, change: &Value) -> (String, Vec<String>) {
         .unwrap_or_default()
         .to_owned();
     (status, lines)
-}
-
-/// `GREETING=...` of the stack's service, once its one task runs.
-fn running_greeting(service: &str) -> anyhow::Result<Option<String>> {
-    let replicas = docker([
-        "service",
-        "ls",
-        "--filter",
-        &format!("name={service}"),
-        "--format",
-        "{{.Name}} {{.Replicas}}",
-    ])?;
-    if !replicas
-        .lines()
-        .any(|line| line.trim() == format!("{service} 1/1"))
-    {
-        return Ok(None);
-    }
-    let env = docker([
-        "service",
-        "inspect",
-        service,
-        "--format",
-        "{{json .Spec.TaskTemplate.ContainerSpec.Env}}",
-    ])?;
-    let env: Vec<String> = serde_json::from_str(env.trim())?;
-    Ok(env
-        .iter()
-        .find_map(|e| e.strip_prefix("GREETING="))
-        .map(str::to_owned))
 }
 
 #[test]
@@ -121,7 +91,7 @@ fn sign_in_create_follow_update_roll_back_and_delete() {
     let (status, lines) = follow_job(&client, &created);
     assert_eq!(status, "SUCCEEDED", "{}", log(&lines.join("\n")));
     let greeting = wait_for("the service running", Duration::from_secs(120), || {
-        running_greeting(&service)
+        running_env(&service, "GREETING")
     })
     .unwrap_or_else(|e| panic!("{}", log(&format!("{e:#}"))));
     assert_eq!(greeting, "first");
@@ -137,7 +107,7 @@ fn sign_in_create_follow_update_roll_back_and_delete() {
     let (status, lines) = follow_job(&client, &updated);
     assert_eq!(status, "SUCCEEDED", "{}", log(&lines.join("\n")));
     wait_for("the updated service", Duration::from_secs(120), || {
-        Ok(running_greeting(&service)?.filter(|g| g == "second"))
+        Ok(running_env(&service, "GREETING")?.filter(|g| g == "second"))
     })
     .unwrap_or_else(|e| panic!("{}", log(&format!("{e:#}"))));
 
@@ -149,7 +119,7 @@ fn sign_in_create_follow_update_roll_back_and_delete() {
     let (status, lines) = follow_job(&client, &rolled);
     assert_eq!(status, "SUCCEEDED", "{}", log(&lines.join("\n")));
     wait_for("the rolled back service", Duration::from_secs(120), || {
-        Ok(running_greeting(&service)?.filter(|g| g == "first"))
+        Ok(running_env(&service, "GREETING")?.filter(|g| g == "first"))
     })
     .unwrap_or_else(|e| panic!("{}", log(&format!("{e:#}"))));
 
