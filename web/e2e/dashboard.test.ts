@@ -273,8 +273,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     running = true
   })
 
-  test('an option changed through Edit shows the diff, commits, and the service changes', async (ctx) => {
-    if (!running) ctx.skip()
+  test('an option changed through Edit shows the diff, commits, and the service changes', async () => {
+    expect(running, 'the create test left a running stack, which this test needs').toBe(true)
     await open(`/stacks/${stack}`)
     await page.getByRole('link', { name: 'Edit options' }).click()
     await page.getByRole('heading', { name: `Edit ${stack}` }).waitFor()
@@ -301,8 +301,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await page.locator('[data-settled="running"]').waitFor({ timeout: DEPLOY_MS })
   })
 
-  test('a roll back from the stack history restores the first options', async (ctx) => {
-    if (!running) ctx.skip()
+  test('a roll back from the stack history restores the first options', async () => {
+    expect(running, 'the create test left a running stack, which this test needs').toBe(true)
     expect(createdCommit, 'the create test made a commit').not.toBe('')
     await open(`/stacks/${stack}`)
     const rollBack = page.getByRole('button', { name: `Roll back to this commit ${createdCommit.slice(0, 8)}` })
@@ -317,8 +317,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     expect((await inspectService(service))?.replicas).toBe(1)
   })
 
-  test('a task killed by hand shows up failed, then replaced, live', async (ctx) => {
-    if (!running) ctx.skip()
+  test('a task killed by hand shows up failed, then replaced, live', async () => {
+    expect(running, 'the create test left a running stack, which this test needs').toBe(true)
     await open(`/stacks/${stack}`)
     const card = page.locator('[data-service="app"]')
     // The one task left after the roll back (the second replica's goes).
@@ -343,8 +343,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await shot(page, 'stack-desktop')
   })
 
-  test("a service's logs stream on the stack page, a forced redeploy's new task included", async (ctx) => {
-    if (!running) ctx.skip()
+  test("a service's logs stream on the stack page, a forced redeploy's new task included", async () => {
+    expect(running, 'the create test left a running stack, which this test needs').toBe(true)
     await open(`/stacks/${stack}`)
     const card = page.locator('[data-service="app"]')
     await card.getByRole('button', { name: 'Logs' }).click()
@@ -360,8 +360,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     await waitFor("the new task's line in the open logs", DEPLOY_MS, async () => (await said.count()) > before)
   })
 
-  test('screenshots of the main screens, desktop and phone', async (ctx) => {
-    if (!running) ctx.skip()
+  test('screenshots of the main screens, desktop and phone', async () => {
+    expect(running, 'the create test left a running stack, which this test needs').toBe(true)
 
 
     // A token, so that the tokens screen lists one (and shows it once).
@@ -434,8 +434,8 @@ describe.sequential('the dashboard against voc serve, Docker and git', () => {
     }
   })
 
-  test('a delete confirmed by typing the name removes the stack', async (ctx) => {
-    if (!running) ctx.skip()
+  test('a delete confirmed by typing the name removes the stack', async () => {
+    expect(running, 'the create test left a running stack, which this test needs').toBe(true)
     await open(`/stacks/${stack}`)
     await page.getByRole('button', { name: 'Delete…' }).click()
     const dialog = page.getByRole('dialog')
