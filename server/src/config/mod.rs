@@ -517,16 +517,23 @@ fn admin_password(
             "VOC_ADMIN_PASSWORD is set too: give the password one way only".into(),
         ));
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| invalid(format!("cannot read {}: {error}", path.display())))?;
-    let password = text
+    read_secret_file(&path).map(Some).map_err(invalid)
+}
+
+/// A secret given as a file (a swarm secret): its contents without the
+/// line break a file made with `echo` ends with. An unreadable or empty
+/// file is an error sentence naming it.
+fn read_secret_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let secret = text
         .strip_suffix('\n')
         .map(|text| text.strip_suffix('\r').unwrap_or(text))
         .unwrap_or(&text);
-    if password.is_empty() {
-        return Err(invalid(format!("{} is empty", path.display())));
+    if secret.is_empty() {
+        return Err(format!("{} is empty", path.display()));
     }
-    Ok(Some(password.to_owned()))
+    Ok(secret.to_owned())
 }
 
 /// The default data folder: `/var/lib/voc` for root, else

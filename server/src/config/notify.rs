@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{ConfigError, parse_duration};
+use super::{ConfigError, parse_duration, read_secret_file};
 
 /// How many times a notification is sent before voc gives up, by default.
 pub const DEFAULT_ATTEMPTS: u32 = 5;
@@ -126,21 +126,6 @@ fn check_url(url: &str) -> Result<(), String> {
         return Err(format!("`{url}` contains a space or a control character"));
     }
     Ok(())
-}
-
-/// The secret in file `path` (a swarm secret), without the line break a
-/// file made with `echo` ends with.
-fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let secret = text
-        .strip_suffix('\n')
-        .map(|text| text.strip_suffix('\r').unwrap_or(text))
-        .unwrap_or(&text);
-    if secret.is_empty() {
-        return Err(format!("{} is empty", path.display()));
-    }
-    Ok(secret.to_owned())
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -80,3 +82,30 @@ async fn healthz() -> &'static str {
 /// address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub SocketAddr);
+
+/// Whether `given` is `expected`, in a time that does not depend on where
+/// they differ: both go through one keyed hash, and the equal-length
+/// digests are compared in constant time.
+pub(crate) fn is_same_secret(given: &str, expected: &str) -> bool {
+    let digest = |text: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"voc: secret comparison")
+            .expect("HMAC-SHA256 accepts keys of any length");
+        mac.update(text.as_bytes());
+        mac
+    };
+    let expected = digest(expected).finalize().into_bytes();
+    digest(given).verify_slice(&expected).is_ok()
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn only_the_very_token_is_the_same() {
+        assert!(is_same_secret("s3cret-token", "s3cret-token"));
+        for other in ["", "s3cret-toke", "s3cret-token ", "S3cret-token", "x"] {
+            assert!(!is_same_secret(other, "s3cret-token"), "`{other}` passed");
+        }
+    }
+}

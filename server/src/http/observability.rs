@@ -11,8 +11,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use super::HttpState;
 use super::auth::bearer_in_headers;
@@ -25,7 +23,7 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub async fn metrics(State(state): State<HttpState>, headers: HeaderMap) -> Response {
     let app = &state.app;
     if let Some(expected) = app.config.metrics_token.as_deref()
-        && !bearer_in_headers(&headers).is_some_and(|given| is_same_token(&given, expected))
+        && !bearer_in_headers(&headers).is_some_and(|given| super::is_same_secret(&given, expected))
     {
         return (
             StatusCode::UNAUTHORIZED,
@@ -71,31 +69,4 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
         axum::Json(readiness),
     )
         .into_response()
-}
-
-/// Whether `given` is `expected`, in a time that does not depend on where
-/// they differ: both go through one keyed hash, and the equal-length
-/// digests are compared in constant time.
-fn is_same_token(given: &str, expected: &str) -> bool {
-    let digest = |text: &str| {
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"voc: metrics token comparison")
-            .expect("HMAC-SHA256 accepts keys of any length");
-        mac.update(text.as_bytes());
-        mac
-    };
-    let expected = digest(expected).finalize().into_bytes();
-    digest(given).verify_slice(&expected).is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_very_token_is_the_same() {
-        assert!(is_same_token("s3cret-token", "s3cret-token"));
-        for other in ["", "s3cret-toke", "s3cret-token ", "S3cret-token", "x"] {
-            assert!(!is_same_token(other, "s3cret-token"), "`{other}` passed");
-        }
-    }
 }
